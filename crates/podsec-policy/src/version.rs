@@ -9,9 +9,10 @@ use std::str::FromStr;
 /// Parsing only produces `latest` and `v1.N`; other majors can be built with
 /// [`Version::new`] (the registry has no checks for them before `v1.0`, so such pods are
 /// allowed, exactly as upstream). `latest` orders after every numbered version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Version {
     /// The newest policy known to this build.
+    #[default]
     Latest,
     /// A numbered release.
     Release {
@@ -39,12 +40,6 @@ impl Version {
     /// Whether this is `latest`.
     pub const fn is_latest(self) -> bool {
         matches!(self, Version::Latest)
-    }
-}
-
-impl Default for Version {
-    fn default() -> Self {
-        Version::Latest
     }
 }
 
