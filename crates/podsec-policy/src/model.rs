@@ -429,12 +429,37 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
 {
-    let items = Option::<Vec<Option<T>>>::deserialize(deserializer)?;
-    Ok(items
-        .unwrap_or_default()
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect())
+    struct Elements<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de> + Default> serde::de::Visitor<'de> for Elements<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array or null")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Vec<T>, D2::Error> {
+            d.deserialize_seq(self)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(item) = seq.next_element::<Option<T>>()? {
+                out.push(item.unwrap_or_default());
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_option(Elements(std::marker::PhantomData))
 }
 
 /// Deserializes annotations, keeping keys whose value is `null` with the value `""`.

@@ -288,3 +288,394 @@ fn validate(checks: &[Check]) -> Result<(), RegistryError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{CheckDoc, Variant};
+
+    fn ids(checks: &[ResolvedCheck]) -> Vec<&'static str> {
+        checks.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    fn never(_: &PodMetadata, _: &PodSpec) -> Option<crate::Forbidden> {
+        None
+    }
+
+    const DOC: CheckDoc = CheckDoc {
+        summary: "",
+        fields: &[],
+        allowed: "",
+    };
+
+    // Test checks are built at run time; leaking gives them the `'static` lifetime that
+    // built-in checks get from being constants.
+    fn variant(minor: u64, overrides: &[CheckId]) -> Variant {
+        Variant {
+            since: Version::v1(minor),
+            overrides: overrides.to_vec().leak(),
+            evaluate: never,
+        }
+    }
+
+    fn synthetic(id: &'static str, level: Level, variants: &[Variant]) -> Check {
+        Check {
+            id: CheckId::new(id),
+            level,
+            variants: variants.to_vec().leak(),
+            doc: DOC,
+        }
+    }
+
+    #[test]
+    fn builtin_registry_is_valid() {
+        let registry = Registry::new(checks::ALL).expect("built-in checks are valid");
+        assert_eq!(registry.newest(), Version::v1(37));
+        assert_eq!(checks::ALL.len(), 19);
+    }
+
+    /// Upstream's TestCheckRegistry: synthetic checks with overrides, clamping of newer
+    /// versions, and baseline-block-then-restricted-block ordering.
+    #[test]
+    fn synthetic_checks_resolve_per_version() {
+        const A: CheckId = CheckId::new("a");
+        const B: CheckId = CheckId::new("b");
+        let checks = [
+            synthetic(
+                "e",
+                Level::Restricted,
+                &[variant(1, &[]), variant(5, &[A, B])],
+            ),
+            synthetic("b", Level::Baseline, &[variant(1, &[])]),
+            synthetic("a", Level::Baseline, &[variant(1, &[]), variant(7, &[])]),
+            synthetic("d", Level::Restricted, &[variant(3, &[B])]),
+            synthetic("c", Level::Baseline, &[variant(2, &[])]),
+        ];
+        let registry = Registry::new(&checks).expect("valid");
+        assert_eq!(registry.newest(), Version::v1(7));
+        let cases: &[(Level, Version, &[&str])] = &[
+            (Level::Privileged, Version::Latest, &[]),
+            (Level::Baseline, Version::v1(0), &[]),
+            (Level::Baseline, Version::v1(1), &["a", "b"]),
+            (Level::Baseline, Version::v1(2), &["a", "b", "c"]),
+            (Level::Baseline, Version::Latest, &["a", "b", "c"]),
+            (Level::Restricted, Version::v1(0), &[]),
+            (Level::Restricted, Version::v1(1), &["a", "b", "e"]),
+            (Level::Restricted, Version::v1(2), &["a", "b", "c", "e"]),
+            (Level::Restricted, Version::v1(3), &["a", "c", "d", "e"]),
+            (Level::Restricted, Version::v1(5), &["c", "d", "e"]),
+            (Level::Restricted, Version::v1(10_000), &["c", "d", "e"]),
+            (Level::Restricted, Version::new(2, 0), &["c", "d", "e"]),
+            (Level::Restricted, Version::new(0, 9), &[]),
+            (Level::Restricted, Version::Latest, &["c", "d", "e"]),
+        ];
+        for (level, version, want) in cases {
+            assert_eq!(
+                ids(registry.checks(*level, *version)),
+                *want,
+                "{level}:{version}"
+            );
+        }
+        // The variant in force changes inside a version band.
+        let a_at = |v| registry.checks(Level::Baseline, v)[0].since;
+        assert_eq!(a_at(Version::v1(6)), Version::v1(1));
+        assert_eq!(a_at(Version::v1(7)), Version::v1(7));
+        assert_eq!(a_at(Version::Latest), Version::v1(7));
+    }
+
+    #[test]
+    fn empty_and_single_level_registries() {
+        let empty = Registry::new(&[]).expect("valid");
+        assert!(empty.checks(Level::Restricted, Version::Latest).is_empty());
+        let only_restricted = [synthetic("r", Level::Restricted, &[variant(0, &[])])];
+        let registry = Registry::new(&only_restricted).expect("valid");
+        assert_eq!(
+            ids(registry.checks(Level::Restricted, Version::Latest)),
+            ["r"]
+        );
+        assert!(registry.checks(Level::Baseline, Version::Latest).is_empty());
+    }
+
+    #[test]
+    fn invalid_check_lists_are_rejected() {
+        const X: CheckId = CheckId::new("x");
+        let cases: Vec<(Vec<Check>, RegistryError)> = vec![
+            (
+                vec![
+                    synthetic("x", Level::Baseline, &[variant(0, &[])]),
+                    synthetic("x", Level::Restricted, &[variant(0, &[])]),
+                ],
+                RegistryError::DuplicateId(X),
+            ),
+            (
+                vec![synthetic("", Level::Baseline, &[variant(0, &[])])],
+                RegistryError::EmptyId,
+            ),
+            (
+                vec![synthetic("x", Level::Privileged, &[variant(0, &[])])],
+                RegistryError::PrivilegedCheck(X),
+            ),
+            (
+                vec![synthetic("x", Level::Baseline, &[])],
+                RegistryError::NoVariants(X),
+            ),
+            (
+                vec![synthetic(
+                    "x",
+                    Level::Baseline,
+                    &[variant(3, &[]), variant(3, &[])],
+                )],
+                RegistryError::UnorderedVariants(X),
+            ),
+            (
+                vec![synthetic(
+                    "x",
+                    Level::Baseline,
+                    &[Variant {
+                        since: Version::Latest,
+                        overrides: &[],
+                        evaluate: never,
+                    }],
+                )],
+                RegistryError::InvalidVersion(X, Version::Latest),
+            ),
+            (
+                vec![
+                    synthetic("y", Level::Baseline, &[variant(0, &[])]),
+                    synthetic("x", Level::Baseline, &[variant(0, &[CheckId::new("y")])]),
+                ],
+                RegistryError::BaselineOverride(X),
+            ),
+            (
+                vec![synthetic(
+                    "x",
+                    Level::Restricted,
+                    &[variant(0, &[CheckId::new("nope")])],
+                )],
+                RegistryError::UnknownOverride(X, CheckId::new("nope")),
+            ),
+        ];
+        for (checks, want) in cases {
+            assert_eq!(
+                Registry::new(&checks).map(|_| ()),
+                Err(want.clone()),
+                "{want}"
+            );
+        }
+    }
+
+    /// The §3.3 tables of the spec: the check list of every level at every version.
+    #[test]
+    fn builtin_check_lists_per_version() {
+        let registry = Registry::builtin();
+        let baseline_pre_34 = [
+            "appArmorProfile",
+            "capabilities_baseline",
+            "hostNamespaces",
+            "hostPathVolumes",
+            "hostPorts",
+            "privileged",
+            "procMount",
+            "seLinuxOptions",
+            "seccompProfile_baseline",
+            "sysctls",
+            "windowsHostProcess",
+        ];
+        let baseline_34 = [
+            "appArmorProfile",
+            "capabilities_baseline",
+            "hostNamespaces",
+            "hostPathVolumes",
+            "hostPorts",
+            "hostProbesAndHostLifecycle",
+            "privileged",
+            "procMount",
+            "seLinuxOptions",
+            "seccompProfile_baseline",
+            "sysctls",
+            "windowsHostProcess",
+        ];
+        let restricted: &[(u64, u64, &[&str])] = &[
+            (
+                0,
+                7,
+                &[
+                    "appArmorProfile",
+                    "capabilities_baseline",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "seccompProfile_baseline",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                ],
+            ),
+            (
+                8,
+                18,
+                &[
+                    "appArmorProfile",
+                    "capabilities_baseline",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "seccompProfile_baseline",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                ],
+            ),
+            (
+                19,
+                21,
+                &[
+                    "appArmorProfile",
+                    "capabilities_baseline",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                    "seccompProfile_restricted",
+                ],
+            ),
+            (
+                22,
+                22,
+                &[
+                    "appArmorProfile",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "capabilities_restricted",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                    "seccompProfile_restricted",
+                ],
+            ),
+            (
+                23,
+                33,
+                &[
+                    "appArmorProfile",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "capabilities_restricted",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                    "runAsUser",
+                    "seccompProfile_restricted",
+                ],
+            ),
+            (
+                34,
+                34,
+                &[
+                    "appArmorProfile",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "hostProbesAndHostLifecycle",
+                    "privileged",
+                    "procMount",
+                    "seLinuxOptions",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "capabilities_restricted",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                    "runAsUser",
+                    "seccompProfile_restricted",
+                ],
+            ),
+            (
+                35,
+                99,
+                &[
+                    "appArmorProfile",
+                    "hostNamespaces",
+                    "hostPorts",
+                    "hostProbesAndHostLifecycle",
+                    "privileged",
+                    "seLinuxOptions",
+                    "sysctls",
+                    "windowsHostProcess",
+                    "allowPrivilegeEscalation",
+                    "capabilities_restricted",
+                    "procMount_restricted",
+                    "restrictedVolumes",
+                    "runAsNonRoot",
+                    "runAsUser",
+                    "seccompProfile_restricted",
+                ],
+            ),
+        ];
+        for minor in 0..=99 {
+            let v = Version::v1(minor);
+            let want_baseline: &[&str] = if minor < 34 {
+                &baseline_pre_34
+            } else {
+                &baseline_34
+            };
+            assert_eq!(
+                ids(registry.checks(Level::Baseline, v)),
+                want_baseline,
+                "baseline:{v}"
+            );
+            let (_, _, want) = restricted
+                .iter()
+                .find(|(lo, hi, _)| (*lo..=*hi).contains(&minor))
+                .expect("covered");
+            assert_eq!(
+                ids(registry.checks(Level::Restricted, v)),
+                *want,
+                "restricted:{v}"
+            );
+            assert!(registry.checks(Level::Privileged, v).is_empty());
+        }
+        assert_eq!(
+            ids(registry.checks(Level::Restricted, Version::Latest)),
+            ids(registry.checks(Level::Restricted, Version::v1(37)))
+        );
+    }
+
+    #[test]
+    fn emulation_version_clamps_latest() {
+        let registry =
+            Registry::with_emulation_version(checks::ALL, Version::v1(33)).expect("valid");
+        assert_eq!(registry.newest(), Version::v1(33));
+        let latest = ids(registry.checks(Level::Baseline, Version::Latest));
+        assert!(!latest.contains(&"hostProbesAndHostLifecycle"));
+        assert_eq!(
+            latest,
+            ids(registry.checks(Level::Baseline, Version::v1(34)))
+        );
+        // An emulation version newer than the newest variant changes nothing.
+        let newer = Registry::with_emulation_version(checks::ALL, Version::v1(50)).expect("valid");
+        assert_eq!(newer.newest(), Version::v1(37));
+    }
+}
