@@ -104,6 +104,7 @@ impl From<&core::PodSpec> for PodSpec {
             host_users: spec.host_users,
             security_context: opt(spec.security_context.as_ref()),
             os: opt(spec.os.as_ref()),
+            runtime_class_name: spec.runtime_class_name.clone(),
         }
     }
 }
@@ -144,6 +145,7 @@ macro_rules! container_from {
         let c = $c;
         Container {
             name: c.name.clone(),
+            image: c.image.clone().unwrap_or_default(),
             ports: list(c.ports.as_ref()),
             security_context: opt(c.security_context.as_ref()),
             liveness_probe: opt(c.liveness_probe.as_ref()),

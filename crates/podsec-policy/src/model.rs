@@ -65,6 +65,10 @@ pub struct PodSpec {
     /// `spec.os`.
     #[serde(default)]
     pub os: Option<PodOs>,
+    /// `spec.runtimeClassName`: not read by any check; admission uses it for runtime-class
+    /// exemptions.
+    #[serde(default)]
+    pub runtime_class_name: Option<String>,
 }
 
 impl PodSpec {
@@ -129,6 +133,10 @@ pub struct Container {
     /// `name`.
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
+    /// `image`: not read by any check; admission compares images to find significant pod
+    /// updates.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub image: String,
     /// `ports`.
     #[serde(default, deserialize_with = "null_elements_as_default")]
     pub ports: Vec<ContainerPort>,
