@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 /// The parts of `metadata` that the checks read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodMetadata {
     /// `metadata.name` (only used by admission envelopes, never by checks).
@@ -32,7 +32,7 @@ pub struct PodMetadata {
 }
 
 /// The parts of a pod `spec` that the checks read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     /// `spec.volumes`.
@@ -84,7 +84,7 @@ impl PodSpec {
 }
 
 /// `spec.os`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct PodOs {
     /// `spec.os.name`.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -92,7 +92,7 @@ pub struct PodOs {
 }
 
 /// `spec.securityContext`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSecurityContext {
     /// `runAsNonRoot`.
@@ -119,7 +119,7 @@ pub struct PodSecurityContext {
 }
 
 /// One entry of `spec.securityContext.sysctls` (only the name is read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Sysctl {
     /// The sysctl name, e.g. `net.ipv4.tcp_syncookies`.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -127,7 +127,7 @@ pub struct Sysctl {
 }
 
 /// A container, init container or ephemeral container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     /// `name`.
@@ -158,7 +158,7 @@ pub struct Container {
 }
 
 /// A container port.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     /// `containerPort`.
@@ -170,7 +170,7 @@ pub struct ContainerPort {
 }
 
 /// A probe or a lifecycle handler: only the two handler kinds that carry a `host`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Handler {
     /// `httpGet`.
@@ -182,7 +182,7 @@ pub struct Handler {
 }
 
 /// `httpGet` or `tcpSocket` of a probe or lifecycle handler.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct HostAction {
     /// `host` (`""` when unset).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -190,7 +190,7 @@ pub struct HostAction {
 }
 
 /// `lifecycle`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle {
     /// `postStart`.
@@ -202,7 +202,7 @@ pub struct Lifecycle {
 }
 
 /// A container's `securityContext`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityContext {
     /// `privileged`.
@@ -238,7 +238,7 @@ pub struct SecurityContext {
 }
 
 /// `capabilities`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Capabilities {
     /// `add`.
     #[serde(default, deserialize_with = "null_elements_as_default")]
@@ -249,7 +249,7 @@ pub struct Capabilities {
 }
 
 /// `seLinuxOptions` (`level` is never read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct SeLinuxOptions {
     /// `type`.
     #[serde(default, rename = "type", deserialize_with = "null_as_default")]
@@ -263,7 +263,7 @@ pub struct SeLinuxOptions {
 }
 
 /// A `seccompProfile` or `appArmorProfile` (only `type` is read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Profile {
     /// `type` (`""` when unset).
     #[serde(default, rename = "type", deserialize_with = "null_as_default")]
@@ -271,7 +271,7 @@ pub struct Profile {
 }
 
 /// `windowsOptions`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowsOptions {
     /// `hostProcess`.
@@ -280,7 +280,7 @@ pub struct WindowsOptions {
 }
 
 /// A volume: its name and which source keys are present (non-null).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Volume {
     /// `name`.
     pub name: String,
