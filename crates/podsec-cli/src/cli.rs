@@ -1,0 +1,137 @@
+//! Command-line definitions.
+
+use std::ffi::OsStr;
+use std::fmt::Display;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::builder::{BoolishValueParser, PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use podsec_policy::{Level, Version};
+
+/// Check Kubernetes manifests against the Pod Security Standards, with the exact results
+/// and messages of Pod Security Admission.
+#[derive(Debug, Parser)]
+#[command(name = "podsec", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the pods and pod templates of manifest files against a level and version.
+    ///
+    /// Exit status: 0 when every object is allowed, 1 when one is denied, 2 on a usage or
+    /// input error (everything readable is still evaluated and reported).
+    Check(CheckArgs),
+}
+
+/// `podsec check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Pod Security Standards level to check against.
+    #[arg(
+        long,
+        env = "PODSEC_LEVEL",
+        value_name = "LEVEL",
+        default_value = "restricted",
+        value_parser = StrictParser::<Level>::new("--level", &["privileged", "baseline", "restricted"]),
+    )]
+    pub level: Level,
+
+    /// Policy version: `latest` or a Kubernetes minor version `v1.N`.
+    #[arg(
+        long,
+        env = "PODSEC_VERSION",
+        value_name = "VERSION",
+        default_value = "latest",
+        value_parser = StrictParser::<Version>::new("--version", &[]),
+    )]
+    pub version: Version,
+
+    /// Output format.
+    #[arg(long, env = "PODSEC_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Evaluate objects exactly as written, without the API server's defaulting
+    /// (sourceless volumes become `emptyDir`; a hostNetwork pod's ports get
+    /// `hostPort = containerPort`).
+    #[arg(long, env = "PODSEC_RAW", value_parser = BoolishValueParser::new())]
+    pub raw: bool,
+
+    /// Manifest files, directories (searched recursively for `.yaml`, `.yml` and `.json`
+    /// files, in sorted order), or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per object, errors and a summary on standard error.
+    Text,
+    /// One JSON document with results, skipped objects, errors and a summary.
+    Json,
+}
+
+/// Parses with the type's strict `FromStr`, reporting upstream's message:
+/// `invalid value "v1.01" for --version: must be "latest" or "v1.x"`.
+#[derive(Debug)]
+struct StrictParser<T> {
+    flag: &'static str,
+    possible: &'static [&'static str],
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> StrictParser<T> {
+    fn new(flag: &'static str, possible: &'static [&'static str]) -> Self {
+        StrictParser {
+            flag,
+            possible,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for StrictParser<T> {
+    fn clone(&self) -> Self {
+        StrictParser::new(self.flag, self.possible)
+    }
+}
+
+impl<T> TypedValueParser for StrictParser<T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: Display,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        text.parse::<T>().map_err(|err| {
+            let message = format!(
+                "invalid value {} for {}: {err}\n",
+                podsec_policy::text::go_quote(&text),
+                self.flag
+            );
+            clap::Error::raw(ErrorKind::InvalidValue, message).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        if self.possible.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.possible.iter().map(PossibleValue::new)))
+    }
+}

@@ -1,0 +1,114 @@
+//! # podsec-manifest
+//!
+//! Decodes Kubernetes manifest streams (what `kubectl apply -f` reads) into the pods and
+//! pod templates that [`podsec_policy`] evaluates. Pure functions over `&str`: no file
+//! system, no I/O.
+//!
+//! ```
+//! use podsec_manifest::{Entry, decode};
+//!
+//! let text = "\
+//! apiVersion: apps/v1
+//! kind: Deployment
+//! metadata: {name: web, namespace: shop}
+//! spec:
+//!   template:
+//!     spec:
+//!       containers: [{name: nginx, image: nginx}]
+//! ---
+//! apiVersion: v1
+//! kind: Service
+//! metadata: {name: web}
+//! ";
+//! let results = decode(text);
+//! let Ok(Entry::Object(deployment)) = &results[0] else { panic!() };
+//! assert_eq!((deployment.name.as_str(), deployment.line), ("web", 1));
+//! assert_eq!(deployment.template.spec.containers[0].name, "nginx");
+//! assert_eq!(
+//!     deployment.object_path("spec.containers[0].securityContext"),
+//!     "spec.template.spec.containers[0].securityContext"
+//! );
+//! let Ok(Entry::Skipped(service)) = &results[1] else { panic!() };
+//! assert_eq!((service.kind(), service.doc, service.line), ("Service", 1, 9));
+//! ```
+//!
+//! ## Documents
+//!
+//! A stream is split as Kubernetes' YAML reader splits it: on lines starting with `---`
+//! followed only by whitespace or a `#` comment ([`documents`]). Documents holding only
+//! whitespace and comments are dropped. A document whose first non-whitespace character is
+//! `{` or `[` is JSON (and may hold several concatenated values); anything else is YAML,
+//! read as Kubernetes reads it:
+//! * YAML 1.1 scalars: `yes`/`on` are booleans, `017` is octal, and an integral float such
+//!   as `80.0` is an integer (Kubernetes converts YAML to JSON before decoding);
+//! * a repeated key replaces the earlier value (last wins);
+//! * anchors, aliases and `<<` merge keys are expanded (with limits against alias bombs).
+//!
+//! In JSON, a repeated key whose values are both objects is merged, as Go's decoder does.
+//!
+//! ## Objects and their indices
+//!
+//! Each non-empty document yields one object; a `kind: List` (or any `*List` kind with
+//! `items`) yields one object per item instead, nested lists are flattened, and a JSON
+//! document yields one object per concatenated value. A document whose value is `null`
+//! yields nothing.
+//!
+//! **`doc` is the 0-based index of the object among all objects of the stream**, counting
+//! evaluated objects, skipped objects and objects that failed to decode alike (a document
+//! that fails to parse counts as one). List items share their document's `line`; a JSON
+//! value's `line` is the line where the value starts; otherwise `line` is the document's
+//! first line of content (after leading comments and blank lines).
+//!
+//! ## Kinds
+//!
+//! Only the `kind` is matched, whatever the `apiVersion` ([`TemplateLocation::for_kind`]):
+//! `Pod`; `Deployment`, `ReplicaSet`, `StatefulSet`, `DaemonSet`, `Job`,
+//! `ReplicationController` (`spec.template`); `CronJob`
+//! (`spec.jobTemplate.spec.template`); `PodTemplate` (`template`). Every other kind, a
+//! mapping without `kind`, and a document that is not a mapping is [`Entry::Skipped`].
+//! The object's `name` and `namespace` are its own (a Deployment's, not its template's).
+//!
+//! ## Errors
+//!
+//! Errors are per object ([`DecodeError`]): a bad document never stops the documents after
+//! it. A field of the wrong type is reported with its path in the object, e.g.
+//! `spec.template.spec.containers[0].securityContext.privileged: invalid type: string
+//! "true", expected a boolean`. YAML and JSON syntax errors carry the line of the error in
+//! the stream.
+
+mod decode;
+mod error;
+mod object;
+mod split;
+mod value;
+
+pub use decode::Decoded;
+pub use error::{DecodeError, DecodeErrorKind};
+pub use object::{Entry, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType};
+pub use split::{Document, documents};
+
+/// Decodes a whole stream: [`documents`], then [`Document::decode`] on each, numbered with
+/// [`number`].
+pub fn decode(text: &str) -> Decoded {
+    let mut out: Decoded = documents(text).iter().flat_map(Document::decode).collect();
+    number(&mut out, 0);
+    out
+}
+
+/// Sets the `doc` index of each result to `first`, `first + 1`, ...; returns the next
+/// index. Use it to number the concatenated results of [`Document::decode`] (for example
+/// when documents are decoded in parallel).
+pub fn number(results: &mut [Result<Entry, DecodeError>], first: usize) -> usize {
+    let mut next = first;
+    for result in results {
+        match result {
+            Ok(entry) => entry.set_doc(next),
+            Err(err) => err.doc = next,
+        }
+        next += 1;
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests;
