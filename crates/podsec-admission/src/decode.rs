@@ -291,10 +291,11 @@ enum Meta {
     Namespace(NamespaceMeta),
 }
 
-/// Spec of any shape.
+/// Spec of any shape (a short-lived value, moved once).
+#[allow(clippy::large_enum_variant)]
 enum Spec {
     Pod(PodSpec),
-    Workload(WorkloadSpec),
+    Workload(Box<WorkloadSpec>),
 }
 
 struct ObjectSeed<'h> {
@@ -364,7 +365,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                             .map_or(Part::Absent, |s| Part::Decoded(Spec::Pod(s))),
                         Some(Shape::Workload(_)) => map
                             .next_value::<Option<WorkloadSpec>>()?
-                            .map_or(Part::Absent, |s| Part::Decoded(Spec::Workload(s))),
+                            .map_or(Part::Absent, |s| Part::Decoded(Spec::Workload(Box::new(s)))),
                         Some(Shape::Namespace | Shape::Other) => {
                             map.next_value::<IgnoredAny>()?;
                             Part::Absent
@@ -447,8 +448,10 @@ fn finish(
             })
         }
         Shape::Workload(kind) => {
-            let spec = match spec.resolve(|r| serde_json::from_str(r.get()).map(Spec::Workload))? {
-                Some(Spec::Workload(s)) => Some(s),
+            let spec = match spec
+                .resolve(|r| serde_json::from_str(r.get()).map(|s| Spec::Workload(Box::new(s))))?
+            {
+                Some(Spec::Workload(s)) => Some(*s),
                 _ => None,
             };
             let template = match kind {

@@ -120,10 +120,13 @@ mod tests {
         LevelVersion::new(l.parse().expect("level"), v.parse().expect("version"))
     }
 
+    /// Labels, then the expected enforce, audit and warn policies, and whether errors occur.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, &'a str, bool);
+
     /// Upstream's TestPolicyToEvaluate and the spec's §1.3 table.
     #[test]
     fn label_table() {
-        let cases: &[(&[(&str, &str)], &str, &str, &str, bool)] = &[
+        let cases: &[Case] = &[
             (
                 &[],
                 "privileged:latest",

@@ -11,14 +11,21 @@
 
 pub mod config;
 pub mod decode;
+mod engine;
 mod field_error;
 pub mod labels;
+pub mod lookup;
 pub mod metrics;
 mod policy;
 mod request;
 mod response;
+pub mod review;
 
+pub use engine::{Admission, Limits};
 pub use field_error::{FieldError, FieldErrorKind, aggregate};
+pub use lookup::{
+    ListedPod, LookupError, NamespaceGetter, PodLister, StaticNamespaces, StaticPods,
+};
 pub use metrics::{CountingRecorder, Decision, NoopRecorder, Recorder};
 pub use policy::{Mode, Policy, equivalent};
 pub use request::{GroupVersionKind, GroupVersionResource, Operation, Request, ResourceClass};

@@ -1,0 +1,87 @@
+//! Workload requests (Deployments, Jobs, ...): warn and audit on the pod template, never deny.
+
+use super::Admission;
+use crate::decode::{Object, decode_object};
+use crate::labels::policy_from_labels;
+use crate::lookup::{NamespaceGetter, PodLister};
+use crate::metrics::Recorder;
+use crate::request::Request;
+use crate::response::{Response, annotation};
+use podsec_policy::Level;
+use podsec_policy::text::go_quote;
+
+impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
+    pub(super) async fn validate_controller(&self, request: &Request) -> Response {
+        if !request.subresource.is_empty() {
+            return Response::allow();
+        }
+        let exemptions = &self.config.exemptions;
+        if exemptions.is_exempt_namespace(&request.namespace) {
+            self.recorder.record_exemption(request);
+            return Response::allow_with_annotation(annotation::EXEMPT, "namespace");
+        }
+        if exemptions.is_exempt_user(&request.username) {
+            self.recorder.record_exemption(request);
+            return Response::allow_with_annotation(annotation::EXEMPT, "user");
+        }
+        let namespace = match self.lookup_namespace(request).await {
+            Ok(ns) => ns,
+            Err(err) => {
+                self.recorder.record_error(true, request);
+                return Response::allow_with_annotation(
+                    annotation::ERROR,
+                    format!(
+                        "failed to lookup namespace {}: {err}",
+                        go_quote(&request.namespace)
+                    ),
+                );
+            }
+        };
+        let (policy, label_errors) = policy_from_labels(&namespace.labels, &self.config.defaults);
+        if label_errors.is_empty()
+            && policy.warn.level == Level::Privileged
+            && policy.audit.level == Level::Privileged
+        {
+            return Response::allow();
+        }
+
+        // Upstream crashes on a request without an object that gets this far; podsec treats
+        // it as a workload without a template.
+        let Some(raw) = request.object.as_deref() else {
+            return Response::allow();
+        };
+        let template = match decode_object(raw, &request.kind) {
+            Ok(Object::Pod(pod)) => pod,
+            Ok(Object::Workload {
+                template: Some(t), ..
+            }) => t,
+            Ok(Object::Workload { template: None, .. }) => return Response::allow(),
+            Ok(other) => {
+                self.recorder.record_error(true, request);
+                let gvk = match other {
+                    Object::Other(gvk) => gvk,
+                    _ => crate::request::GroupVersionKind {
+                        group: String::new(),
+                        version: "v1".into(),
+                        kind: "Namespace".into(),
+                    },
+                };
+                return Response::allow_with_annotation(
+                    annotation::ERROR,
+                    format!(
+                        "failed to extract pod template: unexpected object type: {}/{}, Kind={}",
+                        gvk.group, gvk.version, gvk.kind
+                    ),
+                );
+            }
+            Err(err) => {
+                self.recorder.record_error(true, request);
+                return Response::allow_with_annotation(
+                    annotation::ERROR,
+                    format!("failed to decode object: {err}"),
+                );
+            }
+        };
+        self.evaluate_pod(request, &policy, &label_errors, &template, false)
+    }
+}

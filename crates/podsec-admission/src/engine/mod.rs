@@ -1,0 +1,221 @@
+//! The admission engine: dispatch and the pieces shared by the pod, controller and
+//! namespace handlers.
+
+mod controllers;
+mod namespaces;
+mod pods;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use podsec_policy::{Evaluation, LevelVersion, Registry};
+
+use crate::config::AdmissionConfig;
+use crate::decode::PodTemplate;
+use crate::field_error::{FieldError, aggregate};
+use crate::lookup::{NamespaceGetter, PodLister};
+use crate::metrics::{Decision, Recorder};
+use crate::policy::{Mode, Policy};
+use crate::request::{Request, ResourceClass};
+use crate::response::{Response, annotation};
+
+/// Bounds of the existing-pods check on namespace label changes (upstream: 3,000 pods, 1 s,
+/// and never more than half of the request's remaining deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// At most this many pods are evaluated.
+    pub max_pods: usize,
+    /// Time budget for listing and evaluating them.
+    pub time_budget: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pods: 3000,
+            time_budget: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Limits {
+    /// No pod cap and an hour of budget: for offline callers that want every pod checked.
+    pub const UNLIMITED: Limits = Limits {
+        max_pods: usize::MAX,
+        time_budget: Duration::from_secs(3600),
+    };
+}
+
+/// The engine. Cheap to share behind an `Arc`; every request gets its own [`Response`].
+#[derive(Debug)]
+pub struct Admission<N, P, R> {
+    config: Arc<AdmissionConfig>,
+    registry: Arc<Registry>,
+    namespaces: N,
+    pods: P,
+    recorder: R,
+    limits: Limits,
+}
+
+impl<N, P, R> Admission<N, P, R>
+where
+    N: NamespaceGetter,
+    P: PodLister,
+    R: Recorder,
+{
+    /// An engine with the built-in checks and upstream's limits.
+    pub fn new(config: AdmissionConfig, namespaces: N, pods: P, recorder: R) -> Self {
+        let registry = Registry::new(podsec_policy::checks::ALL)
+            .expect("the built-in checks are validated by their unit tests");
+        Admission {
+            config: Arc::new(config),
+            registry: Arc::new(registry),
+            namespaces,
+            pods,
+            recorder,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replaces the limits of the existing-pods check.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Evaluates with `registry` (e.g. one built with an emulation version).
+    pub fn with_registry(mut self, registry: Arc<Registry>) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &AdmissionConfig {
+        &self.config
+    }
+
+    /// The metrics recorder.
+    pub fn recorder(&self) -> &R {
+        &self.recorder
+    }
+
+    /// Answers one request.
+    pub async fn validate(&self, request: &Request) -> Response {
+        match request.resource_class() {
+            ResourceClass::Namespace => self.validate_namespace(request).await,
+            ResourceClass::Pod => self.validate_pod(request).await,
+            ResourceClass::Controller => self.validate_controller(request).await,
+        }
+    }
+
+    fn evaluate(&self, policy: LevelVersion, pod: &PodTemplate) -> Evaluation {
+        self.registry
+            .evaluate(policy.level, policy.version, &pod.metadata, &pod.spec)
+    }
+
+    /// Upstream's `EvaluatePod`: runtime-class exemption, label-error annotation, then
+    /// enforce (pods only), audit and warn, each level:version evaluated at most once.
+    fn evaluate_pod(
+        &self,
+        request: &Request,
+        policy: &Policy,
+        label_errors: &[FieldError],
+        pod: &PodTemplate,
+        enforce: bool,
+    ) -> Response {
+        let exemptions = &self.config.exemptions;
+        if let Some(class) = pod.spec.runtime_class_name.as_deref()
+            && exemptions.is_exempt_runtime_class(class)
+        {
+            self.recorder.record_exemption(request);
+            return Response::allow_with_annotation(annotation::EXEMPT, "runtimeClass");
+        }
+
+        let mut response = Response::allow();
+        if !label_errors.is_empty() {
+            response.audit_annotations.insert(
+                annotation::ERROR.into(),
+                format!("Failed to parse policy: {}", aggregate(label_errors)),
+            );
+            self.recorder.record_error(false, request);
+        }
+
+        let mut cache: Vec<(LevelVersion, Evaluation)> = Vec::with_capacity(3);
+        if enforce {
+            response.audit_annotations.insert(
+                annotation::ENFORCE_POLICY.into(),
+                policy.enforce.to_string(),
+            );
+            let result = self.evaluate(policy.enforce, pod);
+            if result.is_allowed() {
+                self.recorder.record_evaluation(
+                    Decision::Allow,
+                    policy.enforce,
+                    Mode::Enforce,
+                    request,
+                );
+            } else {
+                response.allowed = false;
+                response.status = Some(pods::forbidden_status(
+                    request,
+                    policy.enforce,
+                    &result.forbidden_detail(),
+                ));
+                self.recorder.record_evaluation(
+                    Decision::Deny,
+                    policy.enforce,
+                    Mode::Enforce,
+                    request,
+                );
+            }
+            cache.push((policy.enforce, result));
+        }
+
+        let audit = cached(&mut cache, policy.audit, || {
+            self.evaluate(policy.audit, pod)
+        });
+        if !audit.is_allowed() {
+            response.audit_annotations.insert(
+                annotation::AUDIT_VIOLATIONS.into(),
+                would_violate(policy.audit, audit),
+            );
+            self.recorder
+                .record_evaluation(Decision::Deny, policy.audit, Mode::Audit, request);
+        }
+
+        if response.allowed {
+            let warn = cached(&mut cache, policy.warn, || self.evaluate(policy.warn, pod));
+            if !warn.is_allowed() {
+                response.warnings.push(would_violate(policy.warn, warn));
+                self.recorder
+                    .record_evaluation(Decision::Deny, policy.warn, Mode::Warn, request);
+            }
+        }
+        response
+    }
+}
+
+/// The cached evaluation for `policy`, computing it on first use.
+fn cached(
+    cache: &mut Vec<(LevelVersion, Evaluation)>,
+    policy: LevelVersion,
+    evaluate: impl FnOnce() -> Evaluation,
+) -> &Evaluation {
+    let index = match cache.iter().position(|(lv, _)| *lv == policy) {
+        Some(i) => i,
+        None => {
+            cache.push((policy, evaluate()));
+            cache.len() - 1
+        }
+    };
+    &cache[index].1
+}
+
+/// `would violate PodSecurity "<level>:<version>": <detail>`.
+fn would_violate(policy: LevelVersion, result: &Evaluation) -> String {
+    format!(
+        "would violate PodSecurity {}: {}",
+        podsec_policy::text::go_quote(&policy.to_string()),
+        result.forbidden_detail()
+    )
+}
