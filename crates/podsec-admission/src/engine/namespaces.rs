@@ -123,7 +123,8 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
         let mut reasons_by_content: HashMap<
             (&std::collections::BTreeMap<String, String>, &PodSpec),
             Option<usize>,
-        > = HashMap::new();
+            foldhash::fast::RandomState,
+        > = HashMap::default();
         let mut reasons: Vec<String> = Vec::new();
         // Per reasons string: smallest pod name and count.
         let mut groups: Vec<(&str, usize)> = Vec::new();
