@@ -872,3 +872,37 @@ async fn exemptions_skip_the_namespace_lookup() {
         .await;
     assert_eq!(n(), 1);
 }
+
+#[tokio::test]
+async fn expired_deadline_still_evaluates_one_listed_pod() {
+    let mut pods = StaticPods::default();
+    for i in 0..5 {
+        pods.insert("test", listed(&format!("p{i}"), None, &privileged_pod("x")));
+    }
+    let e = engine_with_pods(pods);
+    let mut r = ns_request(
+        Operation::Update,
+        "test",
+        &[("enforce", "baseline")],
+        Some(&[]),
+    );
+    // Already expired: the budget is zero, yet (with a lister that ignores deadlines, like
+    // upstream's in-tree cache) the first pod is evaluated before the deadline is checked.
+    r.deadline = Some(Instant::now());
+    let resp = e.validate(&r).await;
+    assert_eq!(
+        resp.warnings,
+        [
+            "new PodSecurity enforce level only checked against the first 1 of 5 existing pods",
+            r#"existing pods in namespace "test" violate the new PodSecurity enforce level "baseline:latest""#,
+            "p0: privileged",
+        ]
+    );
+    // Half of the remaining deadline is the budget: with plenty of time, every pod is checked.
+    r.deadline = Some(Instant::now() + Duration::from_secs(30));
+    let resp = e.validate(&r).await;
+    assert_eq!(
+        resp.warnings.last().map(String::as_str),
+        Some("p0 (and 4 other pods): privileged")
+    );
+}
