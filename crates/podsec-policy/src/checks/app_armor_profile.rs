@@ -12,7 +12,7 @@
 use super::{Check, CheckDoc, since};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec, Profile};
-use crate::text::{container_phrase, go_quote, plural, push_quote_list, sort_dedup};
+use crate::text::{go_quote, plural, pod_and_containers, push_quote_list, sort_dedup};
 use crate::violation::{CheckId, Finding, Forbidden};
 use crate::visitor;
 
@@ -97,15 +97,12 @@ fn check(meta: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
 
     sort_dedup(&mut bad_types);
     bad_annotations.sort_unstable();
-    let mut setters: Vec<String> = Vec::new();
-    if pod_bad {
-        setters.push("pod".into());
-    }
-    if !bad_containers.is_empty() {
-        setters.push(container_phrase(&bad_containers));
-    }
+    let mut setters = pod_and_containers(pod_bad, &bad_containers);
     if !bad_annotations.is_empty() {
-        setters.push(plural("annotation", "annotations", bad_annotations.len()).into());
+        if !setters.is_empty() {
+            setters.push_str(" and ");
+        }
+        setters.push_str(plural("annotation", "annotations", bad_annotations.len()));
     }
     let values: Vec<&str> = bad_types
         .iter()
@@ -113,7 +110,7 @@ fn check(meta: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
         .chain(bad_annotations.iter().map(String::as_str))
         .collect();
 
-    let mut detail = setters.join(" and ");
+    let mut detail = setters;
     detail.push_str(" must not set AppArmor profile type to ");
     push_quote_list(&mut detail, &values);
     Some(Forbidden {

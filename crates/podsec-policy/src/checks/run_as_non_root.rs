@@ -12,7 +12,7 @@
 use super::{Check, CheckDoc, since};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec};
-use crate::text::container_phrase;
+use crate::text::{container_phrase, pod_and_containers};
 use crate::violation::{CheckId, Finding, Forbidden};
 use crate::visitor;
 
@@ -80,16 +80,9 @@ fn check_v1_0(_: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
     let detail = if pod_bad || !explicit.is_empty() {
         // Explicit offenders only: containers that merely left the field unset are omitted.
         findings.retain(|f| f.kind == crate::violation::FindingKind::Forbidden);
-        let mut setters = Vec::new();
-        if pod_bad {
-            setters.push("pod".to_owned());
-        }
-        if !explicit.is_empty() {
-            setters.push(container_phrase(&explicit));
-        }
         format!(
             "{} must not set securityContext.runAsNonRoot=false",
-            setters.join(" and ")
+            pod_and_containers(pod_bad, &explicit)
         )
     } else if !implicit.is_empty() {
         format!(

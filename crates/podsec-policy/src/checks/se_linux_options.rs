@@ -12,7 +12,7 @@
 use super::{Check, CheckDoc, since};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec, SeLinuxOptions};
-use crate::text::{container_phrase, plural, push_quote_list, sort_dedup};
+use crate::text::{plural, pod_and_containers, push_quote_list, sort_dedup};
 use crate::violation::{CheckId, Finding, Forbidden};
 use crate::visitor;
 
@@ -132,13 +132,6 @@ fn check_with(_: &PodMetadata, spec: &PodSpec, allowed: &[&str]) -> Option<Forbi
         return None;
     }
 
-    let mut setters = Vec::new();
-    if pod_bad {
-        setters.push("pod".to_owned());
-    }
-    if !bad_containers.is_empty() {
-        setters.push(container_phrase(&bad_containers));
-    }
     let mut parts = Vec::new();
     sort_dedup(&mut collected.types);
     if !collected.types.is_empty() {
@@ -156,7 +149,7 @@ fn check_with(_: &PodMetadata, spec: &PodSpec, allowed: &[&str]) -> Option<Forbi
         reason: "seLinuxOptions",
         detail: format!(
             "{} set forbidden securityContext.seLinuxOptions: {}",
-            setters.join(" and "),
+            pod_and_containers(pod_bad, &bad_containers),
             parts.join("; ")
         ),
         findings: collected.findings,

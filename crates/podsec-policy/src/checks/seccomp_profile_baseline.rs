@@ -14,7 +14,7 @@
 use super::{Check, CheckDoc, since};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec, Profile};
-use crate::text::{container_phrase, go_quote, plural, push_quote_list, sort_dedup};
+use crate::text::{go_quote, plural, pod_and_containers, push_quote_list, sort_dedup};
 use crate::violation::{CheckId, Finding, Forbidden};
 use crate::visitor;
 
@@ -138,15 +138,8 @@ fn check_v1_19(_: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
     if !pod_bad && bad.is_empty() {
         return None;
     }
-    let mut setters = Vec::new();
-    if pod_bad {
-        setters.push("pod".to_owned());
-    }
-    if !bad.is_empty() {
-        setters.push(container_phrase(&bad));
-    }
     sort_dedup(&mut values);
-    let mut detail = setters.join(" and ");
+    let mut detail = pod_and_containers(pod_bad, &bad);
     detail.push_str(" must not set securityContext.seccompProfile.type to ");
     push_quote_list(&mut detail, &values);
     Some(Forbidden {

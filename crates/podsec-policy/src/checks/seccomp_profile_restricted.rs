@@ -12,7 +12,7 @@ use super::seccomp_profile_baseline::{self, allowed_profile};
 use super::{Check, CheckDoc, overriding};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec};
-use crate::text::{container_phrase, push_quote_list, sort_dedup};
+use crate::text::{container_phrase, pod_and_containers, push_quote_list, sort_dedup};
 use crate::violation::{CheckId, Finding, FindingKind, Forbidden};
 use crate::visitor;
 
@@ -88,15 +88,8 @@ fn check_v1_19(_: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
     }
     let detail = if pod_bad || !explicit.is_empty() {
         findings.retain(|f| f.kind == FindingKind::Forbidden);
-        let mut setters = Vec::new();
-        if pod_bad {
-            setters.push("pod".to_owned());
-        }
-        if !explicit.is_empty() {
-            setters.push(container_phrase(&explicit));
-        }
         sort_dedup(&mut values);
-        let mut detail = setters.join(" and ");
+        let mut detail = pod_and_containers(pod_bad, &explicit);
         detail.push_str(" must not set securityContext.seccompProfile.type to ");
         push_quote_list(&mut detail, &values);
         detail

@@ -9,7 +9,7 @@
 use super::{Check, CheckDoc, since};
 use crate::level::Level;
 use crate::model::{PodMetadata, PodSpec};
-use crate::text::container_phrase;
+use crate::text::pod_and_containers;
 use crate::violation::{CheckId, Finding, Forbidden};
 use crate::visitor;
 
@@ -66,18 +66,11 @@ fn check(_: &PodMetadata, spec: &PodSpec) -> Option<Forbidden> {
     if !pod_bad && bad.is_empty() {
         return None;
     }
-    let mut setters = Vec::new();
-    if pod_bad {
-        setters.push("pod".to_owned());
-    }
-    if !bad.is_empty() {
-        setters.push(container_phrase(&bad));
-    }
     Some(Forbidden {
         reason: "hostProcess",
         detail: format!(
             "{} must not set securityContext.windowsOptions.hostProcess=true",
-            setters.join(" and ")
+            pod_and_containers(pod_bad, &bad)
         ),
         findings,
     })

@@ -42,6 +42,22 @@ pub fn container_phrase<S: AsRef<str>>(names: &[S]) -> String {
     out
 }
 
+/// Who set a forbidden value: `pod`, `container "a"`, `pod and containers "a", "b"` (the
+/// "setters" joined by `" and "`).
+pub fn pod_and_containers<S: AsRef<str>>(pod: bool, containers: &[S]) -> String {
+    let mut out = String::new();
+    if pod {
+        out.push_str("pod");
+    }
+    if !containers.is_empty() {
+        if pod {
+            out.push_str(" and ");
+        }
+        out.push_str(&container_phrase(containers));
+    }
+    out
+}
+
 /// Sorts byte-wise and removes duplicates.
 pub fn sort_dedup<T: Ord>(values: &mut Vec<T>) {
     values.sort_unstable();
@@ -123,6 +139,16 @@ mod tests {
     fn container_phrase_pluralises() {
         assert_eq!(container_phrase(&["a"]), r#"container "a""#);
         assert_eq!(container_phrase(&["a", "b"]), r#"containers "a", "b""#);
+    }
+
+    #[test]
+    fn setters_join_with_and() {
+        assert_eq!(pod_and_containers::<&str>(true, &[]), "pod");
+        assert_eq!(pod_and_containers(false, &["a"]), r#"container "a""#);
+        assert_eq!(
+            pod_and_containers(true, &["a", "b"]),
+            r#"pod and containers "a", "b""#
+        );
     }
 
     #[test]
