@@ -15,14 +15,8 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
         if !request.subresource.is_empty() {
             return Response::allow();
         }
-        let exemptions = &self.config.exemptions;
-        if exemptions.is_exempt_namespace(&request.namespace) {
-            self.recorder.record_exemption(request);
-            return Response::allow_with_annotation(annotation::EXEMPT, "namespace");
-        }
-        if exemptions.is_exempt_user(&request.username) {
-            self.recorder.record_exemption(request);
-            return Response::allow_with_annotation(annotation::EXEMPT, "user");
+        if let Some(exempt) = self.exempt_namespace_or_user(request) {
+            return exempt;
         }
         let namespace = match self.lookup_namespace(request).await {
             Ok(ns) => ns,

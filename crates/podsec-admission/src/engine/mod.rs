@@ -108,6 +108,21 @@ where
         }
     }
 
+    /// The namespace and user exemptions of pod and controller requests (in upstream's
+    /// order), recorded as exemptions.
+    fn exempt_namespace_or_user(&self, request: &Request) -> Option<Response> {
+        let exemptions = &self.config.exemptions;
+        let by = if exemptions.is_exempt_namespace(&request.namespace) {
+            "namespace"
+        } else if exemptions.is_exempt_user(&request.username) {
+            "user"
+        } else {
+            return None;
+        };
+        self.recorder.record_exemption(request);
+        Some(Response::allow_with_annotation(annotation::EXEMPT, by))
+    }
+
     fn evaluate(&self, policy: LevelVersion, pod: &PodTemplate) -> Evaluation {
         self.registry
             .evaluate(policy.level, policy.version, &pod.metadata, &pod.spec)
