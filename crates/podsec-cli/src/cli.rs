@@ -29,6 +29,11 @@ pub enum Command {
     /// Exit status: 0 when every object is allowed, 1 when one is denied, 2 on a usage or
     /// input error (everything readable is still evaluated and reported).
     Check(CheckArgs),
+
+    /// Write a CA, a serving certificate for the webhook's Service and its key (`ca.crt`,
+    /// `tls.crt`, `tls.key`), and print the base64 `caBundle`: TLS for clusters without
+    /// cert-manager.
+    Certs(crate::certs::CertsArgs),
 }
 
 /// `podsec check`.

@@ -1,5 +1,6 @@
 //! `podsec`: check Kubernetes manifests against the Pod Security Standards.
 
+mod certs;
 mod check;
 mod cli;
 mod input;
@@ -26,6 +27,13 @@ fn main() -> ExitCode {
             Err(err) => {
                 let _ = writeln!(io::stderr(), "error: {err:#}");
                 ExitCode::from(2)
+            }
+        },
+        Command::Certs(args) => match certs::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                let _ = writeln!(io::stderr(), "error: {err:#}");
+                ExitCode::from(1)
             }
         },
     }
