@@ -410,6 +410,8 @@ fn kubectl_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Renders an overlay, and checks the rendered stream with `podsec check` at
+/// `restricted:latest` (the Deployment is the one evaluated object; everything else is skipped).
 fn kustomize(dir: &Path) -> Vec<Value> {
     let output = Command::new("kubectl")
         .arg("kustomize")
@@ -422,6 +424,17 @@ fn kustomize(dir: &Path) -> Vec<Value> {
         dir.display(),
         String::from_utf8_lossy(&output.stderr)
     );
+    let rendered = dir.join("rendered.out.yaml");
+    fs::write(&rendered, &output.stdout).expect("write rendered");
+    let check = podsec()
+        .args(["check", "--format", "json"])
+        .arg(&rendered)
+        .output()
+        .expect("podsec check");
+    let report: Value = serde_json::from_slice(&check.stdout).expect("json report");
+    assert_eq!(check.status.code(), Some(0), "{report}");
+    assert_eq!(report["summary"]["evaluated"], 1, "{report}");
+    assert_eq!(report["summary"]["allowed"], 1, "{report}");
     parse_docs(&String::from_utf8_lossy(&output.stdout), "kustomize output")
 }
 
