@@ -49,7 +49,8 @@ fn error(line: usize, kind: DecodeErrorKind) -> DecodeError {
     DecodeError { doc: 0, line, kind }
 }
 
-fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
+/// Parses a YAML document with the full parser (serde-saphyr), in Kubernetes' YAML mode.
+pub(crate) fn full_yaml(text: &str) -> Result<Value, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         // YAML 1.1, as Kubernetes reads it: `017` is octal.
@@ -57,8 +58,17 @@ fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
         with_snippet: false,
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
     };
-    match serde_saphyr::from_str_with_options::<YamlValue>(document.text(), options) {
-        Ok(YamlValue(value)) => decode_value(value, document.line(), "", out),
+    serde_saphyr::from_str_with_options::<YamlValue>(text, options).map(|YamlValue(v)| v)
+}
+
+fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
+    // Most manifests are in the subset the fast path reads; it defers everything else.
+    if let Some(value) = crate::fast_yaml::parse(document.text()) {
+        decode_value(value, document.line(), "", out);
+        return;
+    }
+    match full_yaml(document.text()) {
+        Ok(value) => decode_value(value, document.line(), "", out),
         Err(err) => {
             let location = err.location();
             let (line, column) = match location {

@@ -78,6 +78,7 @@
 
 mod decode;
 mod error;
+mod fast_yaml;
 mod object;
 mod split;
 mod value;
