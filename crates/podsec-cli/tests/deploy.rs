@@ -266,6 +266,18 @@ fn base_is_highly_available_and_probed() {
         json!([{"key": "tls.crt", "path": "tls/tls.crt"}, {"key": "tls.key", "path": "tls/tls.key"}])
     );
 
+    // The image tag follows the crate version (as the chart's appVersion does).
+    let image = container["image"].as_str().expect("image");
+    assert_eq!(
+        image,
+        concat!("ghcr.io/podsec/podsec:", env!("CARGO_PKG_VERSION"))
+    );
+    let kustomization = parse_file(&root().join("deploy/kustomize/base/kustomization.yaml"));
+    assert_eq!(
+        kustomization[0]["images"],
+        json!([{"name": "ghcr.io/podsec/podsec", "newTag": env!("CARGO_PKG_VERSION")}])
+    );
+
     let pdb = find(&base, "PodDisruptionBudget", "podsec-webhook");
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     assert_eq!(&pdb["spec"]["selector"]["matchLabels"], selector);
