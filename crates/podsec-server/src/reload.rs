@@ -1,0 +1,136 @@
+//! Hot reload: the `--config` file and the TLS certificate/key are polled (content compared,
+//! so symlink swaps of Kubernetes ConfigMap and Secret volumes are seen) and applied when they
+//! change. A new file that does not load is rejected with an error log and the reload-error
+//! metric; the previous configuration or certificate stays in force.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use podsec_admission::config::{AdmissionConfig, ConfigError, load_any};
+use podsec_admission::{NamespaceGetter, PodLister};
+
+use crate::metrics::{Metrics, ReloadSource};
+use crate::router::AppState;
+use crate::tls::{CertStore, parse_pair};
+
+/// Loads a PodSecurityConfiguration (or an AdmissionConfiguration holding one) from `bytes`
+/// read from `path`, and runs the start-up checks.
+pub fn config_from_bytes(bytes: &[u8], path: &Path) -> Result<AdmissionConfig, ConfigError> {
+    let config = load_any(bytes, path.parent(), |p| std::fs::read(p))?;
+    AdmissionConfig::new(&config)
+}
+
+/// Reads every file; `None` if one cannot be read.
+fn read_all(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
+    paths
+        .iter()
+        .map(|p| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display())))
+        .collect()
+}
+
+/// Polls `paths` every `interval`; calls `apply` with their contents whenever they differ
+/// from the last contents seen (initially `initial`). Unreadable files are reported once per
+/// distinct error through `on_read_error`.
+async fn poll(
+    paths: Vec<PathBuf>,
+    interval: Duration,
+    initial: Vec<Vec<u8>>,
+    mut apply: impl FnMut(&[Vec<u8>]) + Send,
+    mut on_read_error: impl FnMut(&str) + Send,
+) {
+    let mut last = initial;
+    let mut last_error: Option<String> = None;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        match read_all(&paths) {
+            Ok(contents) => {
+                last_error = None;
+                if contents != last {
+                    apply(&contents);
+                    last = contents;
+                }
+            }
+            Err(err) => {
+                if last_error.as_deref() != Some(err.as_str()) {
+                    on_read_error(&err);
+                    last_error = Some(err);
+                }
+            }
+        }
+    }
+}
+
+/// Watches the configuration file: a valid new configuration replaces the engine in `state`.
+/// Runs until dropped/aborted. `initial` is the content loaded at start-up.
+pub async fn watch_config<N, P>(
+    state: Arc<AppState<N, P>>,
+    path: PathBuf,
+    interval: Duration,
+    initial: Vec<u8>,
+) where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let metrics: Metrics = state.metrics().clone();
+    let read_metrics = metrics.clone();
+    let shown = path.display().to_string();
+    let read_path = shown.clone();
+    poll(
+        vec![path.clone()],
+        interval,
+        vec![initial],
+        move |contents| match config_from_bytes(&contents[0], &path) {
+            Ok(config) => {
+                state.set_config(config);
+                tracing::info!(path = %shown, "configuration reloaded");
+            }
+            Err(err) => {
+                metrics.record_reload_error(ReloadSource::Config);
+                tracing::error!(path = %shown, error = %err, "configuration reload rejected; the previous configuration stays in force");
+            }
+        },
+        move |err| {
+            read_metrics.record_reload_error(ReloadSource::Config);
+            tracing::error!(path = %read_path, error = %err, "configuration file unreadable; the previous configuration stays in force");
+        },
+    )
+    .await;
+}
+
+/// Watches the certificate and key files: a valid new pair is served from the next
+/// handshake on. `initial` are the contents loaded at start-up.
+pub async fn watch_tls(
+    store: Arc<CertStore>,
+    metrics: Metrics,
+    cert: PathBuf,
+    key: PathBuf,
+    interval: Duration,
+    initial: (Vec<u8>, Vec<u8>),
+) {
+    let read_metrics = metrics.clone();
+    let (cert_path, key_path) = (cert.clone(), key.clone());
+    poll(
+        vec![cert, key],
+        interval,
+        vec![initial.0, initial.1],
+        move |contents| match parse_pair(&contents[0], &contents[1], &cert_path, &key_path) {
+            Ok(pair) => {
+                store.set(pair);
+                tracing::info!(cert = %cert_path.display(), key = %key_path.display(), "serving certificate reloaded");
+            }
+            Err(err) => {
+                metrics.record_reload_error(ReloadSource::Tls);
+                tracing::error!(error = %err, "serving certificate reload rejected; the previous certificate stays in force");
+            }
+        },
+        move |err| {
+            read_metrics.record_reload_error(ReloadSource::Tls);
+            tracing::error!(error = %err, "serving certificate unreadable; the previous certificate stays in force");
+        },
+    )
+    .await;
+}

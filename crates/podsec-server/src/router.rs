@@ -1,0 +1,317 @@
+//! The HTTP surface: [`router`] (admission reviews on every path except the health and
+//! metrics paths, spec §11.3–§11.4), [`health_router`] (health and metrics only, for the
+//! optional plain-HTTP ports), and the shared [`AppState`] holding the swappable engine.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use podsec_admission::config::AdmissionConfig;
+use podsec_admission::review::{ReviewError, decode_review, encode_review};
+use podsec_admission::{Admission, NamespaceGetter, PodLister};
+
+use crate::duration::parse_go_duration;
+use crate::health::{self, Readiness, text};
+use crate::lookup::Shared;
+use crate::metrics::{self, Metrics};
+
+/// Bodies of this many bytes or more are refused with `413` (upstream: 3 MiB; the largest
+/// accepted body is one byte less).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// The engine type the server runs: lookups shared across configuration reloads, metrics
+/// recorded into [`Metrics`].
+pub type Engine<N, P> = Admission<Shared<N>, Shared<P>, Metrics>;
+
+/// Everything the handlers share: the engine (swapped atomically when the configuration is
+/// reloaded), the lookups it is rebuilt from, metrics and readiness.
+pub struct AppState<N, P> {
+    engine: ArcSwap<Engine<N, P>>,
+    namespaces: Shared<N>,
+    pods: Shared<P>,
+    metrics: Metrics,
+    readiness: Readiness,
+}
+
+impl<N, P> fmt::Debug for AppState<N, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("readiness", &self.readiness)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<N, P> AppState<N, P>
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    /// State serving `config` with the given lookups, metrics and readiness.
+    pub fn new(
+        config: AdmissionConfig,
+        namespaces: N,
+        pods: P,
+        metrics: Metrics,
+        readiness: Readiness,
+    ) -> Arc<Self> {
+        let namespaces = Shared(Arc::new(namespaces));
+        let pods = Shared(Arc::new(pods));
+        let engine = Admission::new(config, namespaces.clone(), pods.clone(), metrics.clone());
+        Arc::new(AppState {
+            engine: ArcSwap::from_pointee(engine),
+            namespaces,
+            pods,
+            metrics,
+            readiness,
+        })
+    }
+
+    /// Replaces the configuration: requests that already started finish with the old engine,
+    /// new ones use the new one.
+    pub fn set_config(&self, config: AdmissionConfig) {
+        let engine = Admission::new(
+            config,
+            self.namespaces.clone(),
+            self.pods.clone(),
+            self.metrics.clone(),
+        );
+        self.engine.store(Arc::new(engine));
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> AdmissionConfig {
+        self.engine.load().config().clone()
+    }
+
+    /// The namespace lookup.
+    pub fn namespaces(&self) -> &N {
+        &self.namespaces.0
+    }
+
+    /// The pod lister.
+    pub fn pods(&self) -> &P {
+        &self.pods.0
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The readiness source.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+}
+
+/// The HTTPS router: `/healthz`, `/healthz/ping`, `/readyz`, `/readyz/informer-sync`,
+/// `/metrics` (exact paths, any method), and the admission review handler on every other path.
+pub fn router<N, P>(state: Arc<AppState<N, P>>) -> Router
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    health_routes::<N, P>()
+        .fallback(admit::<N, P>)
+        .with_state(state)
+}
+
+/// The plain-HTTP router of `--health-port`/`--metrics-port`: only the health and metrics
+/// paths; everything else is `404`.
+pub fn health_router<N, P>(state: Arc<AppState<N, P>>) -> Router
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    health_routes::<N, P>()
+        .fallback(|| async { text(StatusCode::NOT_FOUND, "404 page not found\n") })
+        .with_state(state)
+}
+
+fn health_routes<N, P>() -> Router<Arc<AppState<N, P>>>
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    Router::new()
+        .route(
+            "/healthz",
+            any(|uri: Uri| async move { health::healthz(&uri) }),
+        )
+        .route("/healthz/ping", any(|| async { health::ping() }))
+        .route(
+            "/readyz",
+            any(
+                |State(state): State<Arc<AppState<N, P>>>, uri: Uri| async move {
+                    health::readyz(&uri, &state.readiness)
+                },
+            ),
+        )
+        .route(
+            "/readyz/informer-sync",
+            any(|State(state): State<Arc<AppState<N, P>>>| async move {
+                health::informer_sync(&state.readiness)
+            }),
+        )
+        .route(
+            "/metrics",
+            any(|State(state): State<Arc<AppState<N, P>>>| async move {
+                let mut response = state.metrics.render().into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(metrics::CONTENT_TYPE),
+                );
+                response
+            }),
+        )
+}
+
+/// The deadline of `?timeout=<Go duration>` (first occurrence; unparseable values ignored).
+fn deadline(uri: &Uri, now: Instant) -> Option<Instant> {
+    let value = uri
+        .query()?
+        .split('&')
+        .filter_map(|p| p.split_once('=').or(Some((p, ""))))
+        .find(|(k, _)| *k == "timeout")?
+        .1;
+    let nanos = parse_go_duration(value)?;
+    let magnitude = Duration::from_nanos(nanos.unsigned_abs());
+    if nanos >= 0 {
+        now.checked_add(magnitude)
+    } else {
+        Some(now.checked_sub(magnitude).unwrap_or(now))
+    }
+}
+
+/// The admission review handler (spec §11.4, in upstream's order).
+async fn admit<N, P>(State(state): State<Arc<AppState<N, P>>>, request: Request) -> Response
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let started = Instant::now();
+    let (response, resource, decision) = handle(&state, request, started).await;
+    state
+        .metrics
+        .observe_request(resource, decision, started.elapsed());
+    response
+}
+
+async fn handle<N, P>(
+    state: &AppState<N, P>,
+    request: Request,
+    now: Instant,
+) -> (Response, &'static str, &'static str)
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let fail = |status: StatusCode, message: &str| {
+        (text(status, format!("{message}\n")), "unknown", "error")
+    };
+    let (parts, body) = request.into_parts();
+    let deadline = deadline(&parts.uri, now);
+
+    // 2. No body at all (Go's http.NoBody).
+    let declared_empty = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0");
+    if declared_empty || http_body::Body::is_end_stream(&body) {
+        return fail(StatusCode::BAD_REQUEST, "request body is empty");
+    }
+
+    // 3. At most MAX_BODY_BYTES - 1 bytes.
+    let bytes = match read_body(body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request entity is too large; limit is {MAX_BODY_BYTES} bytes"),
+            );
+        }
+        Err(BodyError::Read) => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "unable to read the body from the incoming request",
+            );
+        }
+    };
+
+    // 4. Exactly `application/json`.
+    if parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes() != b"application/json")
+    {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "unable to process a request with a non-json content type",
+        );
+    }
+
+    // 5. Decode.
+    // A body of `null` is a review without `request` (upstream crashes on both).
+    let decoded = match decode_review(&bytes) {
+        Err(ReviewError::Undecodable(_)) if bytes.trim_ascii() == b"null" => {
+            Err(ReviewError::MissingRequest)
+        }
+        other => other,
+    };
+    let (version, mut review) = match decoded {
+        Ok(decoded) => decoded,
+        Err(err @ (ReviewError::Undecodable(_) | ReviewError::UnexpectedKind(_))) => {
+            tracing::debug!(error = ?err, "undecodable admission review");
+            return fail(StatusCode::BAD_REQUEST, &err.to_string());
+        }
+        Err(err @ ReviewError::MissingRequest) => {
+            return fail(StatusCode::BAD_REQUEST, &err.to_string());
+        }
+    };
+    drop(bytes);
+    review.deadline = deadline;
+
+    // 6. Evaluate with the engine in force now; a fresh response per request.
+    let engine = state.engine.load_full();
+    let response = engine.validate(&review).await;
+    let resource = review.resource_class().metric_label();
+    let decision = if response.allowed { "allow" } else { "deny" };
+    tracing::debug!(
+        uid = %review.uid,
+        namespace = %review.namespace,
+        name = %review.name,
+        kind = %review.kind.kind,
+        operation = %review.operation.metric_label(),
+        decision,
+        "admission review"
+    );
+    let mut body = encode_review(version, &review.uid, &response);
+    body.push(b'\n');
+    let mut reply = Response::new(Body::from(body));
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (reply, resource, decision)
+}
+
+enum BodyError {
+    TooLarge,
+    Read,
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, BodyError> {
+    match Limited::new(body, MAX_BODY_BYTES - 1).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Read),
+    }
+}
