@@ -1,0 +1,41 @@
+//! # podsec-kube
+//!
+//! Kubernetes API access for the `podsec serve` webhook, with [kube](https://docs.rs/kube):
+//!
+//! * [`NamespaceCache`]: the engine's [`NamespaceGetter`](podsec_admission::NamespaceGetter).
+//!   A metadata watch on all namespaces (labels are all admission reads) keeps an in-memory
+//!   map of converted [`Namespace`](podsec_admission::decode::Namespace)s; a lookup that
+//!   misses falls back to a live `GET /api/v1/namespaces/<name>` bounded by the request's
+//!   deadline, as upstream does. [`NamespaceCache::readiness`] turns true once the first
+//!   list has completed (`/readyz`).
+//! * [`LivePodLister`]: the engine's [`PodLister`](podsec_admission::PodLister), a live
+//!   `LIST /api/v1/namespaces/<ns>/pods` bounded by the deadline, decoded straight into the
+//!   lean pod model.
+//! * [`client`]: a kube [`Client`](kube::Client) from `--kubeconfig` or the in-cluster
+//!   configuration, with upstream's client-side rate limit (`--client-qps-limit`,
+//!   `--client-qps-burst`) as a token-bucket [`RateLimitLayer`].
+//! * `testing` (feature `testing`): [`testing::FakeApiServer`], an in-process stand-in of the
+//!   Kubernetes API for tests.
+//!
+//! Errors of lookups carry upstream's texts (see [`LookupError`](podsec_admission::LookupError)):
+//! the API server's message (`namespaces "x" not found`), `context deadline exceeded` when
+//! the deadline passes, or `Get "<path>": <cause>` when the API server cannot be reached.
+//!
+//! TLS uses rustls with the `ring` provider (no aws-lc, no cmake needed to build).
+
+mod client;
+mod errors;
+mod namespaces;
+mod pods;
+mod ratelimit;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use client::{Error, client, client_from_config};
+pub use namespaces::{NamespaceCache, Readiness};
+pub use pods::LivePodLister;
+pub use ratelimit::{RateLimit, RateLimitLayer};
+
+/// The kube crate this crate is built with (so callers name the same `Client` type).
+pub use kube;

@@ -1,0 +1,747 @@
+//! An in-process stand-in of the Kubernetes API for tests (feature `testing`).
+//!
+//! [`FakeApiServer`] serves, over plain HTTP on `127.0.0.1` with a free port:
+//!
+//! * `GET /api/v1/namespaces`: the list, with `metadata.resourceVersion`; with `?watch=1` (or
+//!   `true`) a stream of newline-delimited watch events (`ADDED`, `MODIFIED`, `DELETED`,
+//!   `BOOKMARK`, `ERROR`) starting after `resourceVersion` (a compacted one gets the API
+//!   server's `410 Gone` `ERROR` event, `Expired: too old resource version: N (M)`);
+//! * `GET /api/v1/namespaces/<name>`: the namespace, or a `404 NotFound` Status;
+//! * `GET /api/v1/namespaces/<ns>/pods`: the pod list, in name order.
+//!
+//! Like the API server, it answers `Accept: application/json;as=PartialObjectMetadata[List]`
+//! with metadata-only objects (what kube's metadata API and watcher request), gives every
+//! namespace the `kubernetes.io/metadata.name` label, and numbers every change with a new
+//! resourceVersion.
+//!
+//! Test controls: change namespaces and pods; hold watch events back (a namespace the watch
+//! has not seen yet); expire resourceVersions (open watches get `410 Gone` and must re-list);
+//! end open watch streams; delay responses; fail every request with a `500`; stop the
+//! listener (connections refused, open connections cut) and start it again on the same port.
+//! Every request is logged for assertions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::StreamExt;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{broadcast, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The in-process Kubernetes API stand-in. Dropping it stops the server.
+#[derive(Debug)]
+pub struct FakeApiServer {
+    addr: SocketAddr,
+    state: Arc<ApiState>,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A change to a namespace, as a watch event.
+#[derive(Debug, Clone)]
+struct Change {
+    rv: u64,
+    kind: &'static str,
+    namespace: StoredNamespace,
+}
+
+#[derive(Debug, Clone)]
+struct StoredNamespace {
+    name: String,
+    uid: String,
+    rv: u64,
+    labels: BTreeMap<String, String>,
+}
+
+/// What open watch streams receive.
+#[derive(Debug, Clone)]
+enum Frame {
+    Change(Change),
+    Bookmark(u64),
+    /// `410 Gone`: the stream's position was compacted; the stream then ends.
+    Expired(u64),
+}
+
+#[derive(Debug)]
+struct ApiState {
+    data: Mutex<Data>,
+    frames: broadcast::Sender<Frame>,
+    /// Bumped to end every open watch stream.
+    cut: watch::Sender<u64>,
+    /// Open watch streams.
+    watches: AtomicUsize,
+}
+
+/// Counts an open watch stream while alive.
+struct OpenWatch(Arc<ApiState>);
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        self.0.watches.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    rv: u64,
+    uids: u64,
+    namespaces: BTreeMap<String, StoredNamespace>,
+    pods: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Namespace changes after `compacted`, for watches that resume.
+    history: Vec<Change>,
+    /// Watches from a resourceVersion below this get `410 Gone`.
+    compacted: u64,
+    /// Changes not yet sent to open watches.
+    held: Option<Vec<Change>>,
+    delay: Duration,
+    failing: bool,
+    requests: Vec<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FakeApiServer {
+    /// Starts an empty API server on `127.0.0.1` with a free port.
+    pub async fn start() -> FakeApiServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let (frames, _) = broadcast::channel(4096);
+        let state = Arc::new(ApiState {
+            data: Mutex::new(Data {
+                rv: 1,
+                ..Data::default()
+            }),
+            frames,
+            cut: watch::Sender::new(0),
+            watches: AtomicUsize::new(0),
+        });
+        let server = tokio::spawn(serve(listener, router(Arc::clone(&state))));
+        FakeApiServer {
+            addr,
+            state,
+            server: Mutex::new(Some(server)),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A kube configuration pointing at this server (plain HTTP, no credentials).
+    pub fn config(&self) -> kube::Config {
+        let mut config = kube::Config::new(self.url().parse().expect("a valid URL"));
+        config.connect_timeout = Some(Duration::from_secs(2));
+        config
+    }
+
+    /// A kube client for this server (not rate limited).
+    pub fn client(&self) -> kube::Client {
+        kube::Client::try_from(self.config()).expect("a client for the fake API server")
+    }
+
+    /// Stops listening and cuts every open connection: clients get `connection refused` until
+    /// [`FakeApiServer::restart`].
+    pub async fn stop(&self) {
+        let server = lock(&self.server).take();
+        if let Some(server) = server {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
+    /// Listens again on the same port after [`FakeApiServer::stop`] (no-op when running).
+    pub async fn restart(&self) {
+        if lock(&self.server).is_some() {
+            return;
+        }
+        let socket = TcpSocket::new_v4().expect("a socket");
+        socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+        socket.bind(self.addr).expect("binding the same port again");
+        let listener = socket.listen(128).expect("listening");
+        let server = tokio::spawn(serve(listener, router(Arc::clone(&self.state))));
+        *lock(&self.server) = Some(server);
+    }
+
+    /// Creates a namespace with `labels` (plus `kubernetes.io/metadata.name`, as the API
+    /// server adds it); returns its resourceVersion. Replaces an existing one (`MODIFIED`).
+    pub fn create_namespace<K, V>(
+        &self,
+        name: &str,
+        labels: impl IntoIterator<Item = (K, V)>,
+    ) -> u64
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut data = lock(&self.state.data);
+        data.rv += 1;
+        data.uids += 1;
+        let rv = data.rv;
+        let mut labels: BTreeMap<String, String> = labels
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        labels.insert("kubernetes.io/metadata.name".into(), name.into());
+        let existing = data.namespaces.get(name).map(|ns| ns.uid.clone());
+        let kind = if existing.is_some() {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        let namespace = StoredNamespace {
+            name: name.into(),
+            uid: existing.unwrap_or_else(|| format!("00000000-0000-0000-0000-{:012}", data.uids)),
+            rv,
+            labels,
+        };
+        data.namespaces.insert(name.into(), namespace.clone());
+        self.publish(&mut data, kind, namespace);
+        rv
+    }
+
+    /// Replaces the labels of an existing namespace (`MODIFIED`); returns the new
+    /// resourceVersion.
+    ///
+    /// # Panics
+    /// If the namespace does not exist.
+    pub fn set_labels<K, V>(&self, name: &str, labels: impl IntoIterator<Item = (K, V)>) -> u64
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        assert!(
+            lock(&self.state.data).namespaces.contains_key(name),
+            "namespace {name} does not exist"
+        );
+        self.create_namespace(name, labels)
+    }
+
+    /// Deletes a namespace (`DELETED`) and its pods; returns the resourceVersion.
+    pub fn delete_namespace(&self, name: &str) -> u64 {
+        let mut data = lock(&self.state.data);
+        data.rv += 1;
+        let rv = data.rv;
+        data.pods.remove(name);
+        if let Some(mut namespace) = data.namespaces.remove(name) {
+            namespace.rv = rv;
+            self.publish(&mut data, "DELETED", namespace);
+        }
+        rv
+    }
+
+    fn publish(&self, data: &mut Data, kind: &'static str, namespace: StoredNamespace) {
+        let change = Change {
+            rv: namespace.rv,
+            kind,
+            namespace,
+        };
+        data.history.push(change.clone());
+        match &mut data.held {
+            Some(held) => held.push(change),
+            None => {
+                let _ = self.state.frames.send(Frame::Change(change));
+            }
+        }
+    }
+
+    /// Adds (or replaces) a pod in `namespace`. `pod` is the Pod JSON; `metadata.name` is
+    /// required, `apiVersion`, `kind`, `metadata.namespace` and `metadata.resourceVersion`
+    /// are filled in.
+    pub fn add_pod(&self, namespace: &str, mut pod: Value) {
+        let mut data = lock(&self.state.data);
+        data.rv += 1;
+        let rv = data.rv;
+        let name = pod["metadata"]["name"]
+            .as_str()
+            .expect("the pod has metadata.name")
+            .to_owned();
+        pod["apiVersion"] = json!("v1");
+        pod["kind"] = json!("Pod");
+        pod["metadata"]["namespace"] = json!(namespace);
+        pod["metadata"]["resourceVersion"] = json!(rv.to_string());
+        data.pods
+            .entry(namespace.to_owned())
+            .or_default()
+            .insert(name, pod);
+    }
+
+    /// Holds namespace watch events back from open watches until
+    /// [`FakeApiServer::release_watch_events`] (the objects change at once for lists and GETs).
+    pub fn hold_watch_events(&self) {
+        let mut data = lock(&self.state.data);
+        data.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Sends the held events to open watches.
+    pub fn release_watch_events(&self) {
+        let mut data = lock(&self.state.data);
+        for change in data.held.take().unwrap_or_default() {
+            let _ = self.state.frames.send(Frame::Change(change));
+        }
+    }
+
+    /// Compacts history up to the current resourceVersion, as etcd compaction does: open
+    /// watches get a `410 Gone` `ERROR` event and end; a watch from an older resourceVersion
+    /// gets the same; held events are dropped (a client learns about them by re-listing).
+    pub fn expire_resource_versions(&self) {
+        let mut data = lock(&self.state.data);
+        data.compacted = data.rv;
+        data.history.clear();
+        if data.held.is_some() {
+            data.held = Some(Vec::new());
+        }
+        let _ = self.state.frames.send(Frame::Expired(data.rv));
+    }
+
+    /// Sends a `BOOKMARK` with the current resourceVersion to open watches.
+    pub fn send_bookmark(&self) {
+        let rv = lock(&self.state.data).rv;
+        let _ = self.state.frames.send(Frame::Bookmark(rv));
+    }
+
+    /// Ends every open watch stream (the connection stays usable), as an API server does when
+    /// a watch times out or the server restarts behind a load balancer.
+    pub fn end_watches(&self) {
+        self.state.cut.send_modify(|generation| *generation += 1);
+    }
+
+    /// Delays every response (watches: before the stream starts) by `delay`.
+    pub fn set_delay(&self, delay: Duration) {
+        lock(&self.state.data).delay = delay;
+    }
+
+    /// Makes every request fail with `500 InternalError` (or stop failing).
+    pub fn set_failing(&self, failing: bool) {
+        lock(&self.state.data).failing = failing;
+    }
+
+    /// How many watch streams are open.
+    pub fn open_watches(&self) -> usize {
+        self.state.watches.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least one watch stream is open (e.g. a cache's watch after its list).
+    ///
+    /// # Panics
+    /// After 5 s without one.
+    pub async fn wait_for_watch(&self) {
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.open_watches() == 0 {
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no watch opened within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        lock(&self.state.data).rv
+    }
+
+    /// Every request so far, as `GET <path>?<query>`.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.state.data).requests.clone()
+    }
+
+    /// How many requests so far satisfy `predicate`.
+    pub fn count_requests(&self, predicate: impl Fn(&str) -> bool) -> usize {
+        lock(&self.state.data)
+            .requests
+            .iter()
+            .filter(|r| predicate(r))
+            .count()
+    }
+
+    /// How many namespace lists (not watches) were served.
+    pub fn namespace_lists(&self) -> usize {
+        self.count_requests(|r| {
+            let (path, query) = r.split_once('?').unwrap_or((r, ""));
+            path == "GET /api/v1/namespaces" && !query.split('&').any(is_watch_param)
+        })
+    }
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        if let Some(server) = lock(&self.server).take() {
+            server.abort();
+        }
+    }
+}
+
+fn is_watch_param(param: &str) -> bool {
+    param == "watch=1" || param == "watch=true"
+}
+
+/// Accepts connections until aborted; aborting drops every connection too.
+async fn serve(listener: TcpListener, app: Router) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let service = TowerToHyperService::new(app.clone());
+                connections.spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/v1/namespaces", get(namespaces))
+        .route("/api/v1/namespaces/{name}", get(namespace))
+        .route("/api/v1/namespaces/{namespace}/pods", get(pods))
+        .fallback(not_found_path)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            gate,
+        ))
+        .with_state(state)
+}
+
+/// Logs the request, applies the delay and the failure switch.
+async fn gate(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (delay, failing) = {
+        let mut data = lock(&state.data);
+        let uri = request.uri();
+        let line = match uri.query() {
+            Some(query) => format!("{} {}?{query}", request.method(), uri.path()),
+            None => format!("{} {}", request.method(), uri.path()),
+        };
+        data.requests.push(line);
+        (data.delay, data.failing)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if failing {
+        return status_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error occurred: the fake API server is failing",
+            "InternalError",
+            None,
+        );
+    }
+    next.run(request).await
+}
+
+fn status_json(code: StatusCode, message: &str, reason: &str, details: Option<Value>) -> Value {
+    let mut status = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code.as_u16(),
+    });
+    if let Some(details) = details {
+        status["details"] = details;
+    }
+    status
+}
+
+fn status_response(
+    code: StatusCode,
+    message: &str,
+    reason: &str,
+    details: Option<Value>,
+) -> Response {
+    json_response(code, &status_json(code, message, reason, details))
+}
+
+fn json_response(code: StatusCode, body: &Value) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn not_found_path() -> Response {
+    status_response(
+        StatusCode::NOT_FOUND,
+        "the server could not find the requested resource",
+        "NotFound",
+        None,
+    )
+}
+
+/// Whether the client asked for metadata-only objects.
+fn metadata_only(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("as=PartialObjectMetadata"))
+}
+
+fn namespace_json(namespace: &StoredNamespace, metadata_only: bool) -> Value {
+    let metadata = json!({
+        "name": namespace.name,
+        "uid": namespace.uid,
+        "resourceVersion": namespace.rv.to_string(),
+        "creationTimestamp": "2026-01-01T00:00:00Z",
+        "labels": namespace.labels,
+    });
+    if metadata_only {
+        json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata})
+    } else {
+        json!({
+            "kind": "Namespace",
+            "apiVersion": "v1",
+            "metadata": metadata,
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        })
+    }
+}
+
+async fn namespaces(
+    State(state): State<Arc<ApiState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let meta = metadata_only(&headers);
+    if query.get("watch").is_some_and(|w| w == "1" || w == "true") {
+        return watch_namespaces(&state, &query, meta);
+    }
+    let data = lock(&state.data);
+    let items: Vec<Value> = data
+        .namespaces
+        .values()
+        .map(|ns| namespace_json(ns, meta))
+        .collect();
+    let (api_version, kind) = if meta {
+        ("meta.k8s.io/v1", "PartialObjectMetadataList")
+    } else {
+        ("v1", "NamespaceList")
+    };
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "kind": kind,
+            "apiVersion": api_version,
+            "metadata": {"resourceVersion": data.rv.to_string()},
+            "items": items,
+        }),
+    )
+}
+
+fn watch_line(kind: &str, object: &Value) -> Result<Bytes, Infallible> {
+    let mut line = json!({"type": kind, "object": object}).to_string();
+    line.push('\n');
+    Ok(Bytes::from(line))
+}
+
+fn gone(from: u64, current: u64) -> Value {
+    status_json(
+        StatusCode::GONE,
+        &format!("too old resource version: {from} ({current})"),
+        "Expired",
+        None,
+    )
+}
+
+fn watch_namespaces(
+    state: &Arc<ApiState>,
+    query: &HashMap<String, String>,
+    meta: bool,
+) -> Response {
+    let from: Option<u64> = query
+        .get("resourceVersion")
+        .filter(|rv| !rv.is_empty() && *rv != "0")
+        .map(|rv| rv.parse().unwrap_or(0));
+    let bookmarks = query
+        .get("allowWatchBookmarks")
+        .is_some_and(|b| b == "true" || b == "1");
+    let mut cut = state.cut.subscribe();
+    cut.mark_unchanged();
+    // Under the lock: the replay and the subscription meet without a gap.
+    let (replay, mut frames, compacted_error) = {
+        let data = lock(&state.data);
+        let frames = state.frames.subscribe();
+        match from {
+            Some(from) if from < data.compacted => (Vec::new(), frames, Some(gone(from, data.rv))),
+            Some(from) => {
+                let replay: Vec<Change> = data
+                    .history
+                    .iter()
+                    .filter(|change| change.rv > from)
+                    .filter(|change| {
+                        // Held events are not delivered yet.
+                        data.held
+                            .as_ref()
+                            .is_none_or(|held| !held.iter().any(|h| h.rv == change.rv))
+                    })
+                    .cloned()
+                    .collect();
+                (replay, frames, None)
+            }
+            // No resourceVersion: the current state as ADDED events, then changes.
+            None => {
+                let replay = data
+                    .namespaces
+                    .values()
+                    .map(|ns| Change {
+                        rv: ns.rv,
+                        kind: "ADDED",
+                        namespace: ns.clone(),
+                    })
+                    .collect();
+                (replay, frames, None)
+            }
+        }
+    };
+    state.watches.fetch_add(1, Ordering::SeqCst);
+    let open = OpenWatch(Arc::clone(state));
+    let stream = async_stream(move |tx| async move {
+        let _open = open;
+        if let Some(status) = compacted_error {
+            let _ = tx.send(watch_line("ERROR", &status)).await;
+            return;
+        }
+        let mut last = from.unwrap_or(0);
+        for change in replay {
+            last = last.max(change.rv);
+            if tx
+                .send(watch_line(
+                    change.kind,
+                    &namespace_json(&change.namespace, meta),
+                ))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        loop {
+            let frame = tokio::select! {
+                frame = frames.recv() => frame,
+                _ = cut.changed() => return,
+                () = tx.closed() => return,
+            };
+            let line = match frame {
+                Ok(Frame::Change(change)) => {
+                    if change.rv <= last {
+                        continue;
+                    }
+                    last = change.rv;
+                    watch_line(change.kind, &namespace_json(&change.namespace, meta))
+                }
+                Ok(Frame::Bookmark(rv)) => {
+                    if !bookmarks {
+                        continue;
+                    }
+                    last = last.max(rv);
+                    let kind = if meta {
+                        "PartialObjectMetadata"
+                    } else {
+                        "Namespace"
+                    };
+                    let api_version = if meta { "meta.k8s.io/v1" } else { "v1" };
+                    watch_line(
+                        "BOOKMARK",
+                        &json!({"kind": kind, "apiVersion": api_version,
+                                "metadata": {"resourceVersion": rv.to_string()}}),
+                    )
+                }
+                Ok(Frame::Expired(current)) => {
+                    let _ = tx.send(watch_line("ERROR", &gone(last, current))).await;
+                    return;
+                }
+                // Fell behind: end the stream, the client resumes from its last event.
+                Err(broadcast::error::RecvError::Lagged(_)) => return,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if tx.send(line).await.is_err() {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stream))
+        .expect("a valid response")
+}
+
+/// A stream fed by a task: `producer` sends items until it returns or the body is dropped.
+fn async_stream<F, Fut>(
+    producer: F,
+) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + Send + 'static
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Bytes, Infallible>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let task = tokio::spawn(producer(tx));
+    // The task ends on its own when the receiver goes (sends fail, `closed()` fires).
+    drop(task);
+    tokio_stream::wrappers::ReceiverStream::new(rx).fuse()
+}
+
+async fn namespace(
+    State(state): State<Arc<ApiState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let data = lock(&state.data);
+    match data.namespaces.get(&name) {
+        Some(ns) => json_response(StatusCode::OK, &namespace_json(ns, metadata_only(&headers))),
+        None => status_response(
+            StatusCode::NOT_FOUND,
+            &format!("namespaces \"{name}\" not found"),
+            "NotFound",
+            Some(json!({"name": name, "kind": "namespaces"})),
+        ),
+    }
+}
+
+async fn pods(State(state): State<Arc<ApiState>>, Path(namespace): Path<String>) -> Response {
+    let data = lock(&state.data);
+    let items: Vec<&Value> = data
+        .pods
+        .get(&namespace)
+        .map(|pods| pods.values().collect())
+        .unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "kind": "PodList",
+            "apiVersion": "v1",
+            "metadata": {"resourceVersion": data.rv.to_string()},
+            "items": items,
+        }),
+    )
+}
