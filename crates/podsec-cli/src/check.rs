@@ -1,11 +1,15 @@
 //! `podsec check`: decode and evaluate every input, in parallel, in a deterministic order.
 
-use podsec_manifest::{DecodeError, Entry, Object, PodTemplate, Skipped, TemplateLocation};
+use std::io;
+
+use podsec_manifest::{
+    DecodeError, Document, Entry, Object, PodTemplate, Skipped, TemplateLocation,
+};
 use podsec_policy::defaults::apply_api_server_defaults;
 use podsec_policy::{Evaluation, LevelVersion};
 use rayon::prelude::*;
 
-use crate::input::{self, Input, InputError};
+use crate::input::{self, InputError};
 
 /// How objects are evaluated.
 #[derive(Debug, Clone, Copy)]
@@ -14,24 +18,6 @@ pub struct Options {
     pub policy: LevelVersion,
     /// Skip the API server's defaulting.
     pub raw: bool,
-}
-
-/// Everything a run found, in input order.
-#[derive(Debug)]
-pub struct Report {
-    /// The level and version evaluated.
-    pub policy: LevelVersion,
-    /// One entry per input, in order: its objects, or why it could not be listed or read.
-    pub inputs: Vec<Result<FileReport, InputError>>,
-}
-
-/// The objects of one input.
-#[derive(Debug)]
-pub struct FileReport {
-    /// The input's display name.
-    pub name: String,
-    /// One outcome per object, in order (`doc` = position).
-    pub outcomes: Vec<Outcome>,
 }
 
 /// What happened to one object.
@@ -64,7 +50,7 @@ pub struct Evaluated {
     pub evaluation: Evaluation,
 }
 
-/// Counts over a report.
+/// Counts over a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Objects evaluated.
@@ -79,42 +65,6 @@ pub struct Summary {
     pub errors: usize,
 }
 
-impl Report {
-    /// Counts objects and errors.
-    pub fn summary(&self) -> Summary {
-        let mut summary = Summary::default();
-        for input in &self.inputs {
-            let Ok(file) = input else {
-                summary.errors += 1;
-                continue;
-            };
-            for outcome in &file.outcomes {
-                match outcome {
-                    Outcome::Evaluated(e) => {
-                        summary.evaluated += 1;
-                        if e.evaluation.is_allowed() {
-                            summary.allowed += 1;
-                        } else {
-                            summary.denied += 1;
-                        }
-                    }
-                    Outcome::Skipped(_) => summary.skipped += 1,
-                    Outcome::Error(_) => summary.errors += 1,
-                }
-            }
-        }
-        summary
-    }
-
-    /// Every outcome with its input name, in order.
-    pub fn outcomes(&self) -> impl Iterator<Item = (&str, &Outcome)> {
-        self.inputs
-            .iter()
-            .filter_map(|input| input.as_ref().ok())
-            .flat_map(|f| f.outcomes.iter().map(move |o| (f.name.as_str(), o)))
-    }
-}
-
 impl Summary {
     /// 2 on any error, else 1 if an object is denied, else 0.
     pub fn exit_code(&self) -> u8 {
@@ -126,49 +76,128 @@ impl Summary {
             0
         }
     }
-}
 
-/// Reads, decodes and evaluates every input.
-pub fn run(paths: &[std::path::PathBuf], options: Options) -> Report {
-    let inputs = input::expand(paths)
-        .into_par_iter()
-        .map(|input| check_input(&input?, options))
-        .collect();
-    Report {
-        policy: options.policy,
-        inputs,
-    }
-}
-
-fn check_input(input: &Input, options: Options) -> Result<FileReport, InputError> {
-    let text = input::read(input)?;
-    Ok(FileReport {
-        name: input.name.clone(),
-        outcomes: check_text(&text, options),
-    })
-}
-
-/// Decodes and evaluates every object of a manifest stream, documents in parallel.
-pub fn check_text(text: &str, options: Options) -> Vec<Outcome> {
-    let documents = podsec_manifest::documents(text);
-    let mut outcomes: Vec<Outcome> = documents
-        .par_iter()
-        .with_min_len(8)
-        .flat_map_iter(|document| {
-            document
-                .decode()
-                .into_iter()
-                .map(|result| outcome(result, options))
-        })
-        .collect();
-    for (doc, outcome) in outcomes.iter_mut().enumerate() {
+    fn count(&mut self, outcome: &Outcome) {
         match outcome {
-            Outcome::Evaluated(e) => e.doc = doc,
-            Outcome::Skipped(s) => s.doc = doc,
-            Outcome::Error(e) => e.doc = doc,
+            Outcome::Evaluated(e) => {
+                self.evaluated += 1;
+                if e.evaluation.is_allowed() {
+                    self.allowed += 1;
+                } else {
+                    self.denied += 1;
+                }
+            }
+            Outcome::Skipped(_) => self.skipped += 1,
+            Outcome::Error(_) => self.errors += 1,
         }
     }
-    outcomes
+}
+
+/// Receives a run's results as they are produced, in input order.
+pub trait Sink {
+    /// The next objects of input `file` (in order; `doc` numbers count per file).
+    fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()>;
+    /// An input that could not be listed or read.
+    fn input_error(&mut self, error: &InputError) -> io::Result<()>;
+    /// The end of the run.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Documents per unit of parallel work.
+const DOCUMENTS_PER_UNIT: usize = 256;
+/// Inputs read ahead at once.
+const INPUTS_PER_WINDOW: usize = 256;
+
+/// Reads, decodes and evaluates every input, streaming the results to `sink` in input
+/// order while holding only a bounded number of them: documents are decoded and
+/// evaluated in parallel, a few units of work per thread at a time.
+pub fn run(
+    paths: &[std::path::PathBuf],
+    options: Options,
+    sink: &mut dyn Sink,
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let inputs = input::expand(paths);
+    for window in inputs.chunks(INPUTS_PER_WINDOW) {
+        let texts: Vec<Result<(String, String), InputError>> = window
+            .par_iter()
+            .map(|input| {
+                let input = input.clone()?;
+                let text = input::read(&input)?;
+                Ok((input.name, text))
+            })
+            .collect();
+        let documents: Vec<Vec<Document<'_>>> = texts
+            .iter()
+            .map(|t| {
+                t.as_ref()
+                    .map_or_else(|_| Vec::new(), |(_, text)| podsec_manifest::documents(text))
+            })
+            .collect();
+
+        // Units of work in input order: an unreadable input, or a slice of a file's documents.
+        let mut units: Vec<Unit<'_>> = Vec::new();
+        for (file, text) in texts.iter().enumerate() {
+            match text {
+                Err(err) => units.push(Unit::InputError(err)),
+                Ok(_) => units.extend(
+                    documents[file]
+                        .chunks(DOCUMENTS_PER_UNIT)
+                        .map(|docs| Unit::Documents { file, docs }),
+                ),
+            }
+        }
+        let mut next_doc = vec![0usize; texts.len()];
+        let batch = rayon::current_num_threads().max(1) * 4;
+        for units in units.chunks(batch) {
+            let results: Vec<Vec<Outcome>> = units
+                .par_iter()
+                .map(|unit| match unit {
+                    Unit::InputError(_) => Vec::new(),
+                    Unit::Documents { docs, .. } => docs
+                        .iter()
+                        .flat_map(|d| d.decode().into_iter().map(|r| outcome(r, options)))
+                        .collect(),
+                })
+                .collect();
+            for (unit, mut outcomes) in units.iter().zip(results) {
+                match unit {
+                    Unit::InputError(err) => {
+                        summary.errors += 1;
+                        sink.input_error(err)?;
+                    }
+                    Unit::Documents { file, .. } => {
+                        for outcome in &mut outcomes {
+                            set_doc(outcome, next_doc[*file]);
+                            next_doc[*file] += 1;
+                            summary.count(outcome);
+                        }
+                        let name = texts[*file].as_ref().map_or("", |(name, _)| name.as_str());
+                        sink.objects(name, &outcomes)?;
+                    }
+                }
+            }
+        }
+    }
+    sink.finish(&summary)?;
+    Ok(summary)
+}
+
+/// A unit of work.
+enum Unit<'a> {
+    InputError(&'a InputError),
+    Documents {
+        file: usize,
+        docs: &'a [Document<'a>],
+    },
+}
+
+fn set_doc(outcome: &mut Outcome, doc: usize) {
+    match outcome {
+        Outcome::Evaluated(e) => e.doc = doc,
+        Outcome::Skipped(s) => s.doc = doc,
+        Outcome::Error(e) => e.doc = doc,
+    }
 }
 
 fn outcome(result: Result<Entry, DecodeError>, options: Options) -> Outcome {

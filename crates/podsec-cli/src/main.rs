@@ -48,18 +48,30 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         policy: LevelVersion::new(args.level, args.version),
         raw: args.raw,
     };
-    let report = check::run(&args.paths, options);
-    let code = report.summary().exit_code();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut err = io::stderr().lock();
-    let rendered = report::render(&report, args.format, &mut out, &mut err);
-    // The process ends right after: freeing every object one by one is wasted time.
-    std::mem::forget(report);
-    match rendered {
-        Ok(()) => Ok(code),
-        // A closed pipe (`podsec check ... | head`) is not an error of the check.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
-        Err(e) => Err(e).context("writing the report"),
+    let stdout = ClosedPipeIsFine(io::stdout().lock());
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
+    let mut err = ClosedPipeIsFine(io::stderr().lock());
+    let mut sink = report::sink(args.format, options.policy, &mut out, &mut err);
+    let summary = check::run(&args.paths, options, sink.as_mut()).context("writing the report")?;
+    Ok(summary.exit_code())
+}
+
+/// A writer for which a closed pipe (`podsec check ... | head`) is not an error: the rest
+/// of the output is dropped, the check runs to the end and its exit code stays exact.
+struct ClosedPipeIsFine<W>(W);
+
+impl<W: Write> Write for ClosedPipeIsFine<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
 }

@@ -6,36 +6,96 @@ use podsec_policy::{Finding, FindingKind, Violation};
 use serde::Serialize;
 use serde::ser::Serializer;
 
-use crate::check::{Evaluated, Outcome, Report, Summary};
+use podsec_policy::LevelVersion;
 
-/// Writes the report as one pretty-printed JSON document followed by a newline.
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let document = Document {
-        results: Results { report },
-        skipped: report
-            .outcomes()
-            .filter_map(|(file, outcome)| match outcome {
-                Outcome::Skipped(s) => Some(JsonSkipped {
-                    file,
-                    doc: s.doc,
-                    kind: s.kind(),
-                }),
-                _ => None,
-            })
-            .collect(),
-        errors: errors(report),
-        summary: report.summary(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+use crate::check::{Evaluated, Outcome, Sink, Summary};
+use crate::input::InputError;
+
+/// Streams one JSON document: `{"results": [...], "skipped": [...], "errors": [...],
+/// "summary": {...}}`, each result on its own line as it is checked (so a run over
+/// hundreds of thousands of objects never holds them all).
+pub struct JsonSink<'w> {
+    out: &'w mut dyn Write,
+    level: &'static str,
+    version: String,
+    results: usize,
+    skipped: Vec<OwnedSkipped>,
+    errors: Vec<OwnedError>,
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
-    results: Results<'a>,
-    skipped: Vec<JsonSkipped<'a>>,
-    errors: Vec<JsonError<'a>>,
-    summary: Summary,
+impl<'w> JsonSink<'w> {
+    pub fn new(policy: LevelVersion, out: &'w mut dyn Write) -> Self {
+        JsonSink {
+            out,
+            level: policy.level.as_str(),
+            version: policy.version.to_string(),
+            results: 0,
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn separator(&mut self) -> io::Result<()> {
+        let prefix: &[u8] = if self.results == 0 {
+            b"{\"results\": [\n"
+        } else {
+            b",\n"
+        };
+        self.results += 1;
+        self.out.write_all(prefix)
+    }
+}
+
+impl Sink for JsonSink<'_> {
+    fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Evaluated(e) => {
+                    self.separator()?;
+                    let result = JsonResult::new(file, e, self.level, &self.version);
+                    serde_json::to_writer(&mut *self.out, &result).map_err(io::Error::from)?;
+                }
+                Outcome::Skipped(s) => self.skipped.push(OwnedSkipped {
+                    file: file.to_owned(),
+                    doc: s.doc,
+                    kind: s.kind().to_owned(),
+                }),
+                Outcome::Error(err) => self.errors.push(OwnedError {
+                    file: file.to_owned(),
+                    doc: Some(err.doc),
+                    line: Some(err.line),
+                    message: err.message(),
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    fn input_error(&mut self, err: &InputError) -> io::Result<()> {
+        self.errors.push(OwnedError {
+            file: err.name.clone(),
+            doc: None,
+            line: err.line,
+            message: err.message.clone(),
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if self.results == 0 {
+            self.out.write_all(b"{\"results\": [")?;
+        } else {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.write_all(b"],\n\"skipped\": ")?;
+        serde_json::to_writer(&mut *self.out, &self.skipped).map_err(io::Error::from)?;
+        self.out.write_all(b",\n\"errors\": ")?;
+        serde_json::to_writer(&mut *self.out, &self.errors).map_err(io::Error::from)?;
+        self.out.write_all(b",\n\"summary\": ")?;
+        serde_json::to_writer(&mut *self.out, summary).map_err(io::Error::from)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
 }
 
 impl Serialize for Summary {
@@ -56,26 +116,6 @@ impl Serialize for Summary {
             errors: self.errors,
         }
         .serialize(serializer)
-    }
-}
-
-/// The evaluated objects, serialized one by one (never all held as JSON values at once).
-struct Results<'a> {
-    report: &'a Report,
-}
-
-impl Serialize for Results<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let level = self.report.policy.level.as_str();
-        let version = self.report.policy.version.to_string();
-        serializer.collect_seq(
-            self.report
-                .outcomes()
-                .filter_map(|(file, outcome)| match outcome {
-                    Outcome::Evaluated(e) => Some(JsonResult::new(file, e, level, &version)),
-                    _ => None,
-                }),
-        )
     }
 }
 
@@ -165,45 +205,19 @@ impl<'a> JsonFinding<'a> {
     }
 }
 
+/// A skipped object.
 #[derive(Serialize)]
-struct JsonSkipped<'a> {
-    file: &'a str,
+struct OwnedSkipped {
+    file: String,
     doc: usize,
-    kind: &'a str,
+    kind: String,
 }
 
 /// An error; `doc` and `line` are `null` for an input that could not be read at all.
 #[derive(Serialize)]
-struct JsonError<'a> {
-    file: &'a str,
+struct OwnedError {
+    file: String,
     doc: Option<usize>,
     line: Option<usize>,
     message: String,
-}
-
-fn errors(report: &Report) -> Vec<JsonError<'_>> {
-    let mut out = Vec::new();
-    for input in &report.inputs {
-        match input {
-            Err(err) => out.push(JsonError {
-                file: &err.name,
-                doc: None,
-                line: err.line,
-                message: err.message.clone(),
-            }),
-            Ok(file) => {
-                for outcome in &file.outcomes {
-                    if let Outcome::Error(err) = outcome {
-                        out.push(JsonError {
-                            file: &file.name,
-                            doc: Some(err.doc),
-                            line: Some(err.line),
-                            message: err.message(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
 }

@@ -1,22 +1,24 @@
-//! Renderers: one report model, several output formats.
+//! Renderers: one result model, several output formats, each a streaming [`Sink`].
 
 mod json;
 mod text;
 
-use std::io::{self, Write};
+use std::io::Write;
 
-use crate::check::Report;
+use podsec_policy::LevelVersion;
+
+use crate::check::Sink;
 use crate::cli::Format;
 
-/// Writes `report` in `format`: results to `out`; for text, errors and the summary to `err`.
-pub fn render(
-    report: &Report,
+/// The sink writing `format`: results to `out`; for text, errors and the summary to `err`.
+pub fn sink<'w>(
     format: Format,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<()> {
+    policy: LevelVersion,
+    out: &'w mut dyn Write,
+    err: &'w mut dyn Write,
+) -> Box<dyn Sink + 'w> {
     match format {
-        Format::Text => text::render(report, out, err),
-        Format::Json => json::render(report, out),
+        Format::Text => Box::new(text::TextSink::new(policy, out, err)),
+        Format::Json => Box::new(json::JsonSink::new(policy, out)),
     }
 }

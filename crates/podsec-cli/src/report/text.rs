@@ -1,46 +1,74 @@
-//! `--format text`: one line per evaluated object; errors and a summary on standard error.
+//! `--format text`: one line per evaluated object as it is checked; errors and a summary on
+//! standard error at the end.
 
 use std::io::{self, Write};
 
-use crate::check::{Evaluated, Outcome, Report, Summary};
+use podsec_policy::LevelVersion;
 
-/// Writes result lines to `out`, then errors and the summary line to `err`.
-pub fn render(report: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-    let policy = report.policy;
-    for (file, outcome) in report.outcomes() {
-        if let Outcome::Evaluated(e) = outcome {
-            write!(out, "{file}:{} {} ", e.line, e.kind)?;
-            write_name(out, e)?;
-            if e.evaluation.is_allowed() {
-                writeln!(out, ": allowed")?;
-            } else {
-                writeln!(
-                    out,
-                    ": violates PodSecurity \"{policy}\": {}",
-                    e.evaluation.forbidden_detail()
-                )?;
-            }
+use crate::check::{Evaluated, Outcome, Sink, Summary};
+use crate::input::InputError;
+
+/// Writes result lines to `out`; errors and the summary line to `err` at the end.
+pub struct TextSink<'w> {
+    out: &'w mut dyn Write,
+    err: &'w mut dyn Write,
+    /// Error lines, printed after the results.
+    errors: Vec<String>,
+    policy: String,
+}
+
+impl<'w> TextSink<'w> {
+    pub fn new(policy: LevelVersion, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+        TextSink {
+            out,
+            err,
+            errors: Vec::new(),
+            policy: policy.to_string(),
         }
     }
-    out.flush()?;
+}
 
-    for input in &report.inputs {
-        match input {
-            Err(e) => match e.line {
-                Some(line) => writeln!(err, "error: {}: line {line}: {}", e.name, e.message)?,
-                None => writeln!(err, "error: {}: {}", e.name, e.message)?,
-            },
-            Ok(file) => {
-                for outcome in &file.outcomes {
-                    if let Outcome::Error(e) = outcome {
-                        writeln!(err, "error: {}: {e}", file.name)?;
+impl Sink for TextSink<'_> {
+    fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Evaluated(e) => {
+                    write!(self.out, "{file}:{} {} ", e.line, e.kind)?;
+                    write_name(self.out, e)?;
+                    if e.evaluation.is_allowed() {
+                        writeln!(self.out, ": allowed")?;
+                    } else {
+                        writeln!(
+                            self.out,
+                            ": violates PodSecurity \"{}\": {}",
+                            self.policy,
+                            e.evaluation.forbidden_detail()
+                        )?;
                     }
                 }
+                Outcome::Error(e) => self.errors.push(format!("error: {file}: {e}")),
+                Outcome::Skipped(_) => {}
             }
         }
+        Ok(())
     }
-    writeln!(err, "{}", summary_line(&report.summary()))?;
-    err.flush()
+
+    fn input_error(&mut self, e: &InputError) -> io::Result<()> {
+        self.errors.push(match e.line {
+            Some(line) => format!("error: {}: line {line}: {}", e.name, e.message),
+            None => format!("error: {}: {}", e.name, e.message),
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.out.flush()?;
+        for line in &self.errors {
+            writeln!(self.err, "{line}")?;
+        }
+        writeln!(self.err, "{}", summary_line(summary))?;
+        self.err.flush()
+    }
 }
 
 fn write_name(out: &mut dyn Write, e: &Evaluated) -> io::Result<()> {
