@@ -34,6 +34,12 @@ pub enum Command {
     /// `tls.crt`, `tls.key`), and print the base64 `caBundle`: TLS for clusters without
     /// cert-manager.
     Certs(crate::certs::CertsArgs),
+
+    /// Run the validating admission webhook (HTTPS): upstream's Pod Security webhook, with
+    /// configuration and certificate reload, metrics and graceful shutdown.
+    ///
+    /// Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 on a start-up error.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// `podsec check`.

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod input;
 mod report;
+mod serve;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

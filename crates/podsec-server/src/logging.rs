@@ -1,6 +1,8 @@
 //! Logging set-up: human-readable text or one JSON object per line, on standard error,
 //! filtered by `RUST_LOG` (default `info`).
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 /// The log line format (`--log-format`).
@@ -18,7 +20,8 @@ pub fn init(format: LogFormat) -> Result<(), Box<dyn std::error::Error + Send + 
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

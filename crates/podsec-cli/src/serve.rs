@@ -1,0 +1,342 @@
+//! `podsec serve`: the validating admission webhook (a drop-in replacement for upstream's
+//! standalone Pod Security webhook), built on `podsec-server`.
+//!
+//! Flags follow upstream's webhook (`--config`, `--kubeconfig`, `--secure-port`,
+//! `--bind-address`, `--tls-cert-file`, `--tls-private-key-file`, `--client-qps-limit`,
+//! `--client-qps-burst`, `--disable-http2-serving`; `_` is accepted for `-`), each also read
+//! from a `PODSEC_*` environment variable; plus ours: `--health-port`/`--metrics-port`
+//! (plain HTTP, health and metrics only), `--log-format`, `--reload-interval`,
+//! `--shutdown-delay`, `--shutdown-grace`.
+//!
+//! Kubernetes access (namespace cache, live pod listing, readiness) comes from
+//! [`kubernetes`], the one place the Kubernetes client is wired in. The hidden
+//! `--standalone-dev` flag runs without any cluster instead: every namespace exists without
+//! labels (so the configuration's defaults apply), no pods exist, and the server is ready at
+//! once. It is for local development and demos only, never for a cluster.
+
+use std::future::Future;
+use std::io::{self, Write as _};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::{Args, ValueEnum};
+use podsec_admission::decode::Namespace;
+use podsec_admission::{ListedPod, LookupError, NamespaceGetter, PodLister, StaticPods};
+use podsec_server::duration::parse_go_duration;
+use podsec_server::{LogFormat, Metrics, Readiness, Server, ServerOptions, shutdown_signal};
+
+/// `podsec serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// PodSecurityConfiguration file (or an API server AdmissionConfiguration holding one);
+    /// empty: upstream's defaults (`privileged:latest`, no exemptions). Reloaded when it
+    /// changes.
+    #[arg(long, env = "PODSEC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// kubeconfig file; empty: the in-cluster configuration.
+    #[arg(long, env = "PODSEC_KUBECONFIG", value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// HTTPS port for admission reviews, health and metrics.
+    #[arg(
+        long,
+        alias = "secure_port",
+        env = "PODSEC_SECURE_PORT",
+        value_name = "PORT",
+        default_value_t = 8443,
+        allow_negative_numbers = true
+    )]
+    pub secure_port: i64,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        alias = "bind_address",
+        env = "PODSEC_BIND_ADDRESS",
+        value_name = "IP",
+        default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    )]
+    pub bind_address: IpAddr,
+
+    /// Serving certificate chain (PEM). Reloaded when it changes.
+    #[arg(
+        long,
+        alias = "tls_cert_file",
+        env = "PODSEC_TLS_CERT_FILE",
+        value_name = "FILE"
+    )]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// Serving private key (PEM). Reloaded when it changes.
+    #[arg(
+        long,
+        alias = "tls_private_key_file",
+        env = "PODSEC_TLS_PRIVATE_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub tls_private_key_file: Option<PathBuf>,
+
+    /// Client-side requests per second towards the API server.
+    #[arg(
+        long,
+        alias = "client_qps_limit",
+        env = "PODSEC_CLIENT_QPS_LIMIT",
+        value_name = "QPS",
+        default_value_t = 20.0
+    )]
+    pub client_qps_limit: f32,
+
+    /// Client-side burst towards the API server.
+    #[arg(
+        long,
+        alias = "client_qps_burst",
+        env = "PODSEC_CLIENT_QPS_BURST",
+        value_name = "N",
+        default_value_t = 50
+    )]
+    pub client_qps_burst: u32,
+
+    /// Serve HTTP/1.1 only (no `h2` in ALPN).
+    #[arg(
+        long,
+        alias = "disable_http2_serving",
+        env = "PODSEC_DISABLE_HTTP2_SERVING",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub disable_http2_serving: bool,
+
+    /// Also serve `/healthz`, `/readyz` and `/metrics` over plain HTTP on this port.
+    #[arg(
+        long,
+        alias = "health_port",
+        env = "PODSEC_HEALTH_PORT",
+        value_name = "PORT"
+    )]
+    pub health_port: Option<u16>,
+
+    /// Also serve `/healthz`, `/readyz` and `/metrics` over plain HTTP on this port (may equal
+    /// `--health-port`).
+    #[arg(
+        long,
+        alias = "metrics_port",
+        env = "PODSEC_METRICS_PORT",
+        value_name = "PORT"
+    )]
+    pub metrics_port: Option<u16>,
+
+    /// Log line format, on standard error (filter with `RUST_LOG`, default `info`).
+    #[arg(long, alias = "log_format", env = "PODSEC_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
+
+    /// How often the configuration and TLS files are checked for changes (Go duration).
+    #[arg(long, alias = "reload_interval", env = "PODSEC_RELOAD_INTERVAL", value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
+    pub reload_interval: Duration,
+
+    /// On SIGTERM: how long to keep serving with `/readyz` failing before closing the
+    /// listeners (Go duration).
+    #[arg(long, alias = "shutdown_delay", env = "PODSEC_SHUTDOWN_DELAY", value_name = "DURATION", default_value = "0s", value_parser = duration)]
+    pub shutdown_delay: Duration,
+
+    /// After the listeners close: how long in-flight requests may take (Go duration).
+    #[arg(long, alias = "shutdown_grace", env = "PODSEC_SHUTDOWN_GRACE", value_name = "DURATION", default_value = "25s", value_parser = duration)]
+    pub shutdown_grace: Duration,
+
+    /// Development only: run without a cluster (every namespace exists without labels, no
+    /// pods exist, ready at once).
+    #[arg(long, hide = true)]
+    pub standalone_dev: bool,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    let nanos = parse_go_duration(text).ok_or_else(|| format!("invalid duration {text:?}"))?;
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| format!("negative duration {text:?}"))
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match duration(text)? {
+        d if d.is_zero() => Err(format!("duration {text:?} must be positive")),
+        d => Ok(d),
+    }
+}
+
+/// Runs the webhook until SIGTERM/SIGINT. Exit status 1 on any start-up error.
+pub fn run(args: &ServeArgs) -> ExitCode {
+    let format = match args.log_format {
+        LogFormatArg::Text => LogFormat::Text,
+        LogFormatArg::Json => LogFormat::Json,
+    };
+    if let Err(err) = podsec_server::logging::init(format) {
+        let _ = writeln!(io::stderr(), "error: setting up logging: {err}");
+        return ExitCode::from(1);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(error = %err, "command failed");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "command failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Upstream's `--secure-port` checks (including its operator-precedence wording).
+fn secure_port(port: i64) -> anyhow::Result<Option<u16>> {
+    if port < 0 {
+        bail!(
+            "--secure-port {port} must be between 0 and 65535, inclusive. 0 for turning off secure port"
+        );
+    }
+    if port > 65535 {
+        bail!(
+            "--secure-port {port} must be between 1 and 65535, inclusive. It cannot be turned off with 0"
+        );
+    }
+    Ok(u16::try_from(port).ok().filter(|&p| p != 0))
+}
+
+fn options(args: &ServeArgs) -> anyhow::Result<ServerOptions> {
+    let Some(port) = secure_port(args.secure_port)? else {
+        bail!("no serving info configured");
+    };
+    let nonempty = |p: &Option<PathBuf>| p.clone().filter(|p| !p.as_os_str().is_empty());
+    let (Some(cert), Some(key)) = (
+        nonempty(&args.tls_cert_file),
+        nonempty(&args.tls_private_key_file),
+    ) else {
+        bail!(
+            "--tls-cert-file and --tls-private-key-file are required: the webhook serves HTTPS only"
+        );
+    };
+    let mut options = ServerOptions::new(cert, key);
+    options.secure_addr = SocketAddr::new(args.bind_address, port);
+    options.plain_addrs = [args.health_port, args.metrics_port]
+        .into_iter()
+        .flatten()
+        .map(|port| SocketAddr::new(args.bind_address, port))
+        .collect();
+    options.config_file = nonempty(&args.config);
+    options.reload_interval = args.reload_interval;
+    options.http2 = !args.disable_http2_serving;
+    options.shutdown_delay = args.shutdown_delay;
+    options.shutdown_grace = args.shutdown_grace;
+    Ok(options)
+}
+
+async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let options = options(args)?;
+    if args.standalone_dev {
+        tracing::warn!(
+            "--standalone-dev: no cluster; every namespace is unlabelled and empty. Never use this on a cluster."
+        );
+        return serve_with(
+            options,
+            AnyNamespace,
+            StaticPods::default(),
+            Readiness::always(),
+            shutdown_signal(),
+        )
+        .await;
+    }
+    let (namespaces, pods, readiness) = kubernetes(args).await?;
+    serve_with(options, namespaces, pods, readiness, shutdown_signal()).await
+}
+
+/// Starts the server with the given lookups and serves until `shutdown`.
+async fn serve_with<N, P>(
+    options: ServerOptions,
+    namespaces: N,
+    pods: P,
+    readiness: Readiness,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()>
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let server = Server::bind(options, namespaces, pods, Metrics::default(), readiness)
+        .await
+        // The message already holds the causes: no chain.
+        .map_err(|e| anyhow!(e.to_string()))?;
+    server.run(shutdown).await.context("serving")
+}
+
+/// The Kubernetes lookups: a namespace cache with a live GET fallback, live pod listing, and
+/// readiness once the cache has synced, built from `--kubeconfig` (or the in-cluster
+/// configuration) with `--client-qps-limit`/`--client-qps-burst`.
+///
+/// Not wired yet: the `podsec-kube` crate provides these; until then this fails with a clear
+/// error (and `--standalone-dev` runs without a cluster).
+async fn kubernetes(args: &ServeArgs) -> anyhow::Result<(Unwired, Unwired, Readiness)> {
+    let _ = (
+        &args.kubeconfig,
+        args.client_qps_limit,
+        args.client_qps_burst,
+    );
+    bail!("Kubernetes API access is not available in this build yet (podsec-kube is not wired in)")
+}
+
+/// Stands for the Kubernetes lookups until they are wired in: has no values.
+#[derive(Debug)]
+enum Unwired {}
+
+impl NamespaceGetter for Unwired {
+    async fn get_namespace(
+        &self,
+        _name: &str,
+        _deadline: Option<Instant>,
+    ) -> Result<Arc<Namespace>, LookupError> {
+        match *self {}
+    }
+}
+
+impl PodLister for Unwired {
+    async fn list_pods(
+        &self,
+        _namespace: &str,
+        _deadline: Instant,
+    ) -> Result<Vec<Arc<ListedPod>>, LookupError> {
+        match *self {}
+    }
+}
+
+/// `--standalone-dev`: every namespace exists, without labels.
+#[derive(Debug)]
+struct AnyNamespace;
+
+impl NamespaceGetter for AnyNamespace {
+    fn get_namespace(
+        &self,
+        name: &str,
+        _deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<Arc<Namespace>, LookupError>> + Send {
+        std::future::ready(Ok(Arc::new(Namespace {
+            name: name.to_owned(),
+            labels: Default::default(),
+        })))
+    }
+}

@@ -1,0 +1,258 @@
+//! End-to-end tests of `podsec serve`: flag validation with upstream's messages, start-up
+//! errors, and a full run (`--standalone-dev`, JSON logs, plain health port, SIGTERM drain).
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rcgen::{CertificateParams, KeyPair};
+
+fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
+    command.arg("serve").args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PODSEC_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `podsec serve` to completion: (exit code, stderr).
+fn fails(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = command(args, env).output().expect("podsec runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A directory with `tls.crt` and `tls.key` for `localhost`.
+fn certs(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podsec-serve-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    std::fs::write(dir.join("tls.crt"), cert.pem()).expect("write");
+    std::fs::write(dir.join("tls.key"), key.serialize_pem()).expect("write");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+#[test]
+fn flag_validation_uses_upstream_messages() {
+    let (code, err) = fails(&["--secure-port", "-1"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "--secure-port -1 must be between 0 and 65535, inclusive. 0 for turning off secure port"
+        ),
+        "{err}"
+    );
+    let (code, err) = fails(&[], &[("PODSEC_SECURE_PORT", "70000")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--secure-port 70000 must be between 1 and 65535, inclusive. It cannot be turned off with 0"),
+        "{err}"
+    );
+    let (code, err) = fails(&["--secure_port=0"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no serving info configured"), "{err}");
+
+    let (code, err) = fails(&[], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--tls-cert-file and --tls-private-key-file are required"),
+        "{err}"
+    );
+}
+
+#[test]
+fn start_up_errors_are_clear() {
+    let dir = certs("errors");
+    let cert = dir.join("tls.crt");
+    let key = dir.join("tls.key");
+    let missing = dir.join("missing.crt");
+    let port = free_port().to_string();
+    let base = |cert: &PathBuf| {
+        vec![
+            "--bind-address".to_owned(),
+            "127.0.0.1".to_owned(),
+            "--secure-port".to_owned(),
+            port.clone(),
+            "--tls-cert-file".to_owned(),
+            cert.display().to_string(),
+            "--tls-private-key-file".to_owned(),
+            key.display().to_string(),
+        ]
+    };
+    let args = base(&missing);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.push("--standalone-dev");
+    let (code, err) = fails(&args, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("loading the serving certificate: reading "),
+        "{err}"
+    );
+    assert!(err.contains("missing.crt"), "{err}");
+
+    let config = dir.join("nope.yaml");
+    let config_env = config.display().to_string();
+    let (code, err) = fails(&args, &[("PODSEC_CONFIG", &config_env)]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no such file or directory"), "{err}");
+
+    // Without Kubernetes access wired in, only --standalone-dev serves.
+    let args = base(&cert);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, err) = fails(&args, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Kubernetes API access is not available"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serves_health_and_drains_on_sigterm() {
+    let dir = certs("run");
+    let (secure, health) = (free_port(), free_port());
+    let (secure_s, health_s) = (secure.to_string(), health.to_string());
+    let (cert, key) = (
+        dir.join("tls.crt").display().to_string(),
+        dir.join("tls.key").display().to_string(),
+    );
+    let child = command(
+        &[
+            "--standalone-dev",
+            "--bind-address",
+            "127.0.0.1",
+            "--secure-port",
+            &secure_s,
+            "--tls-cert-file",
+            &cert,
+            "--tls-private-key-file",
+            &key,
+            "--log-format",
+            "json",
+        ],
+        &[
+            ("PODSEC_HEALTH_PORT", &health_s),
+            ("PODSEC_METRICS_PORT", &health_s),
+        ],
+    )
+    .spawn()
+    .expect("podsec serve starts");
+    let mut child = Kill(child);
+
+    let start = Instant::now();
+    let healthz = loop {
+        if let Some(response) = http_get(health, "/healthz") {
+            break response;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the health port never answered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(healthz.starts_with("HTTP/1.1 200 OK\r\n"), "{healthz}");
+    assert!(healthz.ends_with("\r\n\r\nok"), "{healthz}");
+    let readyz = http_get(health, "/readyz").expect("readyz");
+    assert!(readyz.ends_with("\r\n\r\nok"), "{readyz}");
+    let metrics = http_get(health, "/metrics").expect("metrics");
+    assert!(
+        metrics.contains("# TYPE pod_security_evaluations_total counter"),
+        "{metrics}"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", secure)).is_ok(),
+        "HTTPS port open"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status.code();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0));
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    let messages: Vec<String> = stderr
+        .lines()
+        .map(|line| {
+            let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+            json["message"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    for expected in [
+        "serving admission reviews over HTTPS",
+        "serving health and metrics over plain HTTP",
+        "received SIGTERM",
+        "shut down",
+    ] {
+        assert!(
+            messages.iter().any(|m| m == expected),
+            "{expected}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
