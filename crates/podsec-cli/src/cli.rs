@@ -40,6 +40,17 @@ pub enum Command {
     ///
     /// Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 on a start-up error.
     Serve(crate::serve::ServeArgs),
+
+    /// Explain a check: what it forbids, the fields it reads, the values it allows and the
+    /// versions of its behaviour. Without a check, list them all.
+    Explain(crate::explain::ExplainArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `podsec check`.

@@ -3,6 +3,7 @@
 mod certs;
 mod check;
 mod cli;
+mod explain;
 mod input;
 mod report;
 mod serve;
@@ -38,6 +39,22 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve(args) => serve::run(&args),
+        Command::Explain(args) => match explain::run(&args) {
+            Ok(text) => {
+                let _ = io::stdout().write_all(text.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                let _ = writeln!(io::stderr(), "error: {err}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Installed as `kubectl-podsec`, the binary is still completed as `podsec`.
+            clap_complete::generate(shell, &mut command, "podsec", &mut io::stdout());
+            ExitCode::SUCCESS
+        }
     }
 }
 
