@@ -232,8 +232,11 @@ fn base_is_highly_available_and_probed() {
             "/etc/podsec/tls/tls.key",
             "--secure-port",
             "8443",
+            "--shutdown-delay",
+            "5s",
         ]
     );
+    assert_eq!(pod["terminationGracePeriodSeconds"], 40);
     assert_eq!(
         container["ports"],
         json!([{"name": "https", "containerPort": 8443, "protocol": "TCP"}])
@@ -322,6 +325,20 @@ fn configmap_holds_upstreams_default_configuration() {
             "exemptions": {"usernames": [], "runtimeClasses": [], "namespaces": []},
         })]
     );
+}
+
+/// The configuration loads and validates with the loader `podsec serve --config` uses.
+#[test]
+fn configmap_configuration_loads_as_serve_loads_it() {
+    let base = objects("base");
+    let configmap = find(&base, "ConfigMap", "podsec-config");
+    let text = configmap["data"]["config.yaml"]
+        .as_str()
+        .expect("config.yaml");
+    let config = podsec_admission::config::load_any(text.as_bytes(), None, |p| fs::read(p))
+        .expect("the configuration loads");
+    config.default_policy().expect("the defaults parse");
+    assert!(config.validate().is_empty(), "{:?}", config.validate());
 }
 
 #[test]
@@ -731,6 +748,16 @@ fn certs_writes_a_verifiable_ca_and_serving_certificate() {
     let leaf = CertificateDer::from_pem_file(dir.join("tls.crt")).expect("tls.crt");
     let key = PrivateKeyDer::from_pem_file(dir.join("tls.key")).expect("tls.key");
     assert!(matches!(key, PrivateKeyDer::Pkcs8(_)));
+    // The pair loads the way `podsec serve --tls-cert-file --tls-private-key-file` loads it.
+    let cert_pem = fs::read(dir.join("tls.crt")).expect("tls.crt");
+    let key_pem = fs::read(dir.join("tls.key")).expect("tls.key");
+    podsec_server::tls::parse_pair(
+        &cert_pem,
+        &key_pem,
+        &dir.join("tls.crt"),
+        &dir.join("tls.key"),
+    )
+    .expect("the server loads the pair");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
