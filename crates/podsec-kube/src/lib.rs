@@ -22,6 +22,23 @@
 //! the deadline passes, or `Get "<path>": <cause>` when the API server cannot be reached.
 //!
 //! TLS uses rustls with the `ring` provider (no aws-lc, no cmake needed to build).
+//!
+//! Wiring the webhook's engine:
+//!
+//! ```no_run
+//! # async fn wire(config: podsec_admission::config::AdmissionConfig) -> Result<(), podsec_kube::Error> {
+//! use podsec_admission::{Admission, NoopRecorder};
+//! use podsec_kube::{LivePodLister, NamespaceCache};
+//!
+//! // `--kubeconfig` (or in-cluster), `--client-qps-limit`, `--client-qps-burst`.
+//! let client = podsec_kube::client(None, 20.0, 50).await?;
+//! let namespaces = NamespaceCache::new(client.clone()); // starts the watch
+//! let readiness = namespaces.readiness(); // `/readyz`: `readiness.is_ready()`
+//! let engine = Admission::new(config, namespaces, LivePodLister::new(client), NoopRecorder);
+//! # let _ = (engine, readiness);
+//! # Ok(())
+//! # }
+//! ```
 
 mod client;
 mod errors;

@@ -108,6 +108,8 @@ struct Data {
     delay: Duration,
     failing: bool,
     requests: Vec<String>,
+    /// Namespace requests that asked for full objects rather than metadata.
+    full_namespace_requests: usize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -371,6 +373,12 @@ impl FakeApiServer {
             .count()
     }
 
+    /// How many namespace requests asked for full `Namespace` objects instead of
+    /// `PartialObjectMetadata` (a metadata-only client makes none).
+    pub fn full_namespace_requests(&self) -> usize {
+        lock(&self.state.data).full_namespace_requests
+    }
+
     /// How many namespace lists (not watches) were served.
     pub fn namespace_lists(&self) -> usize {
         self.count_requests(|r| {
@@ -437,6 +445,12 @@ async fn gate(
             Some(query) => format!("{} {}?{query}", request.method(), uri.path()),
             None => format!("{} {}", request.method(), uri.path()),
         };
+        if uri.path().starts_with("/api/v1/namespaces")
+            && !uri.path().ends_with("/pods")
+            && !metadata_only(request.headers())
+        {
+            data.full_namespace_requests += 1;
+        }
         data.requests.push(line);
         (data.delay, data.failing)
     };

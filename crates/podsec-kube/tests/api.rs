@@ -54,7 +54,7 @@ async fn cache_becomes_ready_after_the_initial_list() {
     let api = FakeApiServer::start().await;
     api.create_namespace("team", [(ENFORCE, "baseline")]);
     api.create_namespace("other", [("a", "b")]);
-    api.set_delay(Duration::from_millis(300));
+    api.set_delay(Duration::from_millis(800));
     let cache = NamespaceCache::new(api.client());
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!cache.is_ready(), "ready before the list was answered");
@@ -467,6 +467,47 @@ async fn client_errors_are_reported() {
     assert!(
         err.to_string()
             .starts_with("loading kubeconfig /nonexistent/kubeconfig: "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn client_from_a_kubeconfig_file() {
+    let api = FakeApiServer::start().await;
+    api.create_namespace("team", [(ENFORCE, "baseline")]);
+    let dir = std::env::temp_dir().join(format!(
+        "podsec-kube-test-{}-{}",
+        std::process::id(),
+        api.url().rsplit(':').next().unwrap_or("0")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kubeconfig");
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: fake\n\
+         clusters:\n- name: fake\n  cluster:\n    server: {}\n\
+         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: me\n\
+         users:\n- name: me\n  user:\n    token: secret\n",
+        api.url()
+    );
+    std::fs::write(&path, kubeconfig).unwrap();
+    let client = podsec_kube::client(Some(&path), 20.0, 50).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    let cache = NamespaceCache::new(client.unwrap());
+    ready(&cache).await;
+    assert!(label_is(&cache, "team", "baseline").await);
+}
+
+#[tokio::test]
+async fn no_kubeconfig_outside_a_cluster_is_an_error() {
+    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        return; // running in a pod: the in-cluster configuration exists
+    }
+    let Err(err) = podsec_kube::client(None, 20.0, 50).await else {
+        panic!("an in-cluster client outside a cluster");
+    };
+    assert!(
+        err.to_string()
+            .starts_with("loading in-cluster configuration: "),
         "{err}"
     );
 }
