@@ -8,8 +8,8 @@
 //! (plain HTTP, health and metrics only), `--log-format`, `--reload-interval`,
 //! `--shutdown-delay`, `--shutdown-grace`.
 //!
-//! Kubernetes access (namespace cache, live pod listing, readiness) comes from
-//! [`kubernetes`], the one place the Kubernetes client is wired in. The hidden
+//! Kubernetes access (namespace cache, live pod listing, readiness) comes from `podsec-kube`
+//! ([`kubernetes`]); `/readyz` succeeds once the namespace cache has synced. The hidden
 //! `--standalone-dev` flag runs without any cluster instead: every namespace exists without
 //! labels (so the configuration's defaults apply), no pods exist, and the server is ready at
 //! once. It is for local development and demos only, never for a cluster.
@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
 use podsec_admission::decode::Namespace;
-use podsec_admission::{ListedPod, LookupError, NamespaceGetter, PodLister, StaticPods};
+use podsec_admission::{LookupError, NamespaceGetter, PodLister, StaticPods};
+use podsec_kube::{LivePodLister, NamespaceCache};
 use podsec_server::duration::parse_go_duration;
 use podsec_server::{LogFormat, Metrics, Readiness, Server, ServerOptions, shutdown_signal};
 
@@ -285,43 +286,23 @@ where
     server.run(shutdown).await.context("serving")
 }
 
-/// The Kubernetes lookups: a namespace cache with a live GET fallback, live pod listing, and
-/// readiness once the cache has synced, built from `--kubeconfig` (or the in-cluster
-/// configuration) with `--client-qps-limit`/`--client-qps-burst`.
-///
-/// Not wired yet: the `podsec-kube` crate provides these; until then this fails with a clear
-/// error (and `--standalone-dev` runs without a cluster).
-async fn kubernetes(args: &ServeArgs) -> anyhow::Result<(Unwired, Unwired, Readiness)> {
-    let _ = (
-        &args.kubeconfig,
-        args.client_qps_limit,
-        args.client_qps_burst,
-    );
-    bail!("Kubernetes API access is not available in this build yet (podsec-kube is not wired in)")
-}
-
-/// Stands for the Kubernetes lookups until they are wired in: has no values.
-#[derive(Debug)]
-enum Unwired {}
-
-impl NamespaceGetter for Unwired {
-    async fn get_namespace(
-        &self,
-        _name: &str,
-        _deadline: Option<Instant>,
-    ) -> Result<Arc<Namespace>, LookupError> {
-        match *self {}
-    }
-}
-
-impl PodLister for Unwired {
-    async fn list_pods(
-        &self,
-        _namespace: &str,
-        _deadline: Instant,
-    ) -> Result<Vec<Arc<ListedPod>>, LookupError> {
-        match *self {}
-    }
+/// The Kubernetes lookups (`podsec-kube`): a namespace cache (metadata watch, live GET
+/// fallback) whose first complete list makes the server ready, and live pod listing, with a
+/// client from `--kubeconfig` (or the in-cluster configuration) rate limited by
+/// `--client-qps-limit`/`--client-qps-burst`.
+async fn kubernetes(
+    args: &ServeArgs,
+) -> anyhow::Result<(NamespaceCache, LivePodLister, Readiness)> {
+    let kubeconfig = args
+        .kubeconfig
+        .as_deref()
+        .filter(|p| !p.as_os_str().is_empty());
+    let client = podsec_kube::client(kubeconfig, args.client_qps_limit, args.client_qps_burst)
+        .await
+        .map_err(|e| anyhow!(e.to_string()))?;
+    let namespaces = NamespaceCache::new(client.clone());
+    let readiness = Readiness::from_watch(namespaces.readiness().into_receiver());
+    Ok((namespaces, LivePodLister::new(client), readiness))
 }
 
 /// `--standalone-dev`: every namespace exists, without labels.

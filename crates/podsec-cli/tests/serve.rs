@@ -7,7 +7,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{CertificateParams, KeyPair};
+use std::sync::Arc;
+
+use podsec_kube::testing::FakeApiServer;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+use serde_json::json;
 
 fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
@@ -19,6 +25,8 @@ fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     }
     command
         .env_remove("RUST_LOG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -35,15 +43,20 @@ fn fails(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     )
 }
 
-/// A directory with `tls.crt` and `tls.key` for `localhost`.
+/// A directory with `ca.crt`, `tls.crt` and `tls.key` (for `localhost`, signed by the CA).
 fn certs(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("podsec-serve-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca =
+        CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("CA");
     let key = KeyPair::generate().expect("key");
     let cert = CertificateParams::new(vec!["localhost".to_owned()])
         .expect("params")
-        .self_signed(&key)
+        .signed_by(&key, &ca)
         .expect("cert");
+    std::fs::write(dir.join("ca.crt"), ca.pem()).expect("write");
     std::fs::write(dir.join("tls.crt"), cert.pem()).expect("write");
     std::fs::write(dir.join("tls.key"), key.serialize_pem()).expect("write");
     dir
@@ -120,13 +133,17 @@ fn start_up_errors_are_clear() {
     assert_eq!(code, 1);
     assert!(err.contains("no such file or directory"), "{err}");
 
-    // Without Kubernetes access wired in, only --standalone-dev serves.
+    // No kubeconfig outside a pod; a missing kubeconfig.
     let args = base(&cert);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, err) = fails(&args, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("loading in-cluster configuration: "), "{err}");
+    args.extend(["--kubeconfig", "/nonexistent/kubeconfig"]);
     let (code, err) = fails(&args, &[]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("Kubernetes API access is not available"),
+        err.contains("loading kubeconfig /nonexistent/kubeconfig: "),
         "{err}"
     );
     let _ = std::fs::remove_dir_all(dir);
@@ -254,5 +271,141 @@ fn serves_health_and_drains_on_sigterm() {
             "{expected}: {stderr}"
         );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// POSTs `body` over HTTPS/1.1 (trusting `ca.crt` of `dir`); returns the raw response.
+fn https_post(port: u16, dir: &std::path::Path, body: &str) -> String {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(dir.join("ca.crt")).expect("CA"))
+        .expect("root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let conn = rustls::ClientConnection::new(
+        Arc::new(config),
+        "localhost".try_into().expect("server name"),
+    )
+    .expect("client");
+    let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(
+        tls,
+        "POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    String::from_utf8(response).expect("utf-8")
+}
+
+#[test]
+fn serves_reviews_from_the_kubernetes_api() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _entered = runtime.enter();
+    let api = runtime.block_on(FakeApiServer::start());
+    api.create_namespace("team", [("pod-security.kubernetes.io/enforce", "baseline")]);
+    api.add_pod(
+        "team",
+        json!({"metadata": {"name": "old"},
+               "spec": {"hostPID": true, "containers": [{"name": "c", "image": "i"}]}}),
+    );
+    let dir = certs("kube");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\nusers:\n- name: u\n  user: {{}}\ncontexts:\n- name: c\n  context:\n    cluster: fake\n    user: u\ncurrent-context: c\n",
+            api.url()
+        ),
+    )
+    .expect("write");
+    let (secure, health) = (free_port(), free_port());
+    let (secure_s, health_s) = (secure.to_string(), health.to_string());
+    let path = |name: &str| dir.join(name).display().to_string();
+    let child = command(
+        &[
+            "--kubeconfig",
+            &path("kubeconfig"),
+            "--bind-address",
+            "127.0.0.1",
+            "--secure-port",
+            &secure_s,
+            "--health-port",
+            &health_s,
+            "--tls-cert-file",
+            &path("tls.crt"),
+            "--tls-private-key-file",
+            &path("tls.key"),
+        ],
+        &[],
+    )
+    .spawn()
+    .expect("podsec serve starts");
+    let mut child = Kill(child);
+
+    // Ready once the namespace cache has synced.
+    let start = Instant::now();
+    loop {
+        if http_get(health, "/readyz").is_some_and(|r| r.ends_with("\r\n\r\nok")) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let pod = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "pod-1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "name": "p", "namespace": "team", "operation": "CREATE", "userInfo": {"username": "u"},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                   "spec": {"hostPID": true, "containers": [{"name": "c", "image": "i"}]}}}});
+    let response = https_post(secure, &dir, &pod.to_string());
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(
+        response.contains(r#""uid":"pod-1","allowed":false"#)
+            && response.contains(
+                r#"violates PodSecurity \"baseline:latest\": host namespaces (hostPID=true)"#
+            ),
+        "{response}"
+    );
+
+    let relabel = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "ns-1", "kind": {"group": "", "version": "v1", "kind": "Namespace"},
+        "resource": {"group": "", "version": "v1", "resource": "namespaces"},
+        "name": "team", "namespace": "team", "operation": "UPDATE", "userInfo": {"username": "u"},
+        "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team",
+                   "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+        "oldObject": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team",
+                   "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}}}});
+    let response = https_post(secure, &dir, &relabel.to_string());
+    assert!(
+        response.contains(r#""uid":"ns-1","allowed":true"#)
+            && response.contains(r#""old: host namespaces, "#),
+        "{response}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let start = Instant::now();
+    while child.0.try_wait().expect("wait").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(api);
     let _ = std::fs::remove_dir_all(dir);
 }
