@@ -259,12 +259,41 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             AnyNamespace,
             StaticPods::default(),
             Readiness::always(),
-            shutdown_signal(),
+            first_signal(),
         )
         .await;
     }
     let (namespaces, pods, readiness) = kubernetes(args).await?;
-    serve_with(options, namespaces, pods, readiness, shutdown_signal()).await
+    serve_with(options, namespaces, pods, readiness, first_signal()).await
+}
+
+/// Completes on the first SIGTERM/SIGINT; a second one exits at once (status 1), as
+/// upstream's webhook does. Both listeners exist before the first signal, so a quick second
+/// signal is not missed.
+async fn first_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("received SIGTERM"),
+                _ = int.recv() => tracing::info!("received SIGINT"),
+            }
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                tracing::warn!("second signal: exiting without draining");
+                std::process::exit(1);
+            });
+            return;
+        }
+    }
+    shutdown_signal().await;
 }
 
 /// Starts the server with the given lookups and serves until `shutdown`.

@@ -409,3 +409,74 @@ fn serves_reviews_from_the_kubernetes_api() {
     drop(api);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn draining_fails_readiness_and_a_second_signal_exits_at_once() {
+    let dir = certs("drain");
+    let (secure, health) = (free_port(), free_port());
+    let (secure_s, health_s) = (secure.to_string(), health.to_string());
+    let path = |name: &str| dir.join(name).display().to_string();
+    let child = command(
+        &[
+            "--standalone-dev",
+            "--bind-address",
+            "127.0.0.1",
+            "--secure-port",
+            &secure_s,
+            "--health-port",
+            &health_s,
+            "--tls-cert-file",
+            &path("tls.crt"),
+            "--tls-private-key-file",
+            &path("tls.key"),
+            "--shutdown-delay",
+            "1m",
+        ],
+        &[],
+    )
+    .spawn()
+    .expect("podsec serve starts");
+    let mut child = Kill(child);
+    let wait_for = |what: &str, check: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !check() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    };
+    wait_for("ready", &|| {
+        http_get(health, "/readyz").is_some_and(|r| r.ends_with("\r\n\r\nok"))
+    });
+    let term = |pid: u32| {
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    term(child.0.id());
+    wait_for("readiness fails while draining", &|| {
+        http_get(health, "/readyz").is_some_and(|r| {
+            r.starts_with("HTTP/1.1 500") && r.contains("[-]shutdown failed: reason withheld\n")
+        })
+    });
+    assert!(
+        http_get(health, "/healthz").is_some_and(|r| r.ends_with("\r\n\r\nok")),
+        "still live"
+    );
+    assert!(child.0.try_wait().expect("wait").is_none(), "still serving");
+    term(child.0.id());
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status.code();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no exit after the second SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(1));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -259,9 +259,10 @@ where
     }
 
     // 5. Decode.
-    // A body of `null` is a review without `request` (upstream crashes on both).
+    // A body of `null`, or a chunked body with no content, decodes upstream to a review
+    // without `request` (and crashes): answered like a missing `request`.
     let decoded = match decode_review(&bytes) {
-        Err(ReviewError::Undecodable(_)) if bytes.trim_ascii() == b"null" => {
+        Err(ReviewError::Undecodable(_)) if matches!(bytes.trim_ascii(), b"null" | b"") => {
             Err(ReviewError::MissingRequest)
         }
         other => other,

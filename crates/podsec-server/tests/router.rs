@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use podsec_admission::config::{AdmissionConfig, load};
@@ -339,6 +339,18 @@ async fn error_paths_have_upstream_codes_and_texts() {
         "unexpected AdmissionReview kind: apps/v1, Kind=Deployment\n",
     );
 
+    // A chunked body with no content is not "empty" (Go: not http.NoBody); like whitespace
+    // only, it is a review without request.
+    for content in ["", " \n"] {
+        let request = Request::post("/")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::new(Chunked(Some(Bytes::from(content)))))
+            .expect("request");
+        send(r, request)
+            .await
+            .assert_text(StatusCode::BAD_REQUEST, "admission review has no request\n");
+    }
+
     // No request (upstream crashes): 400.
     for body in [
         "null",
@@ -493,6 +505,21 @@ async fn uid_echo_under_concurrency() {
                 "{message}"
             );
         }
+    }
+}
+
+/// A body of unknown length (sent chunked) with one data frame.
+struct Chunked(Option<Bytes>);
+
+impl http_body::Body for Chunked {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|b| Ok(http_body::Frame::data(b))))
     }
 }
 
