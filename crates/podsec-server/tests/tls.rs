@@ -509,7 +509,7 @@ impl PodLister for SlowPods {
         _namespace: &str,
         _deadline: Instant,
     ) -> Result<Vec<Arc<ListedPod>>, LookupError> {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let pod: PodTemplate = serde_json::from_value(
             json!({"spec": {"hostPID": true, "containers": [{"name": "c", "image": "i"}]}}),
         )
@@ -528,7 +528,7 @@ async fn shutdown_drains_in_flight_requests() {
     let (cert, key, _) = leaf(&ca);
     let f = files(&cert, &key);
     let mut options = options(&f);
-    options.shutdown_delay = Duration::from_millis(150);
+    options.shutdown_delay = Duration::from_millis(500);
     let (mut server, _) = start(options, SlowPods).await;
     let addr = server.addr;
 
@@ -555,6 +555,17 @@ async fn shutdown_drains_in_flight_requests() {
     let (status, body) = probe.send(get("/readyz")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("[-]shutdown failed"), "{body}");
+
+    // After the delay the listener is closed while the slow request is still in flight.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no new connections"
+    );
+    assert!(
+        !in_flight.is_finished(),
+        "the slow request is still running"
+    );
 
     let (status, body) = in_flight.await.expect("join");
     assert_eq!(status, StatusCode::OK);
