@@ -17,6 +17,7 @@ use podsec_server::{Metrics, Readiness, Server, ServerOptions, StartError};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsConnector;
@@ -134,12 +135,21 @@ impl Running {
 }
 
 async fn tls_connect(addr: SocketAddr, ca: &Ca, alpn: &[u8]) -> TlsStream<TcpStream> {
+    tls_connect_with(addr, ca, alpn, rustls::DEFAULT_VERSIONS).await
+}
+
+async fn tls_connect_with(
+    addr: SocketAddr,
+    ca: &Ca,
+    alpn: &[u8],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> TlsStream<TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.der().clone()).expect("root");
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
+    .with_protocol_versions(versions)
     .expect("versions")
     .with_root_certificates(roots)
     .with_no_client_auth();
@@ -295,7 +305,29 @@ async fn https_http1_http2_and_plain_health_port() {
     assert_eq!(plain_get("/metrics").await.0, StatusCode::OK);
     assert_eq!(plain_get("/validate").await.0, StatusCode::NOT_FOUND);
 
-    // A plain-text client on the HTTPS port gets no answer.
+    // TLS 1.2 and 1.3 are both served.
+    for (version, expected) in [
+        (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
+        (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
+    ] {
+        let stream = tls_connect_with(server.addr, &ca, b"h2", &[version]).await;
+        assert_eq!(stream.get_ref().1.protocol_version(), Some(expected));
+        let mut client = Client::new(stream).await;
+        assert_eq!(
+            client.send(get("/healthz")).await,
+            (StatusCode::OK, "ok".into())
+        );
+    }
+
+    // A plain-text client on the HTTPS port gets no HTTP answer.
+    let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    assert!(!answer.starts_with(b"HTTP/"), "{answer:?}");
+
     let addr = server.addr;
     server.stop().await;
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
