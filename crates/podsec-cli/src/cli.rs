@@ -99,6 +99,8 @@ pub enum Format {
     Text,
     /// One JSON document with results, skipped objects, errors and a summary.
     Json,
+    /// SARIF 2.1.0 for code scanning: the checks as rules, one result per violation.
+    Sarif,
 }
 
 /// Parses with the type's strict `FromStr`, reporting upstream's message:

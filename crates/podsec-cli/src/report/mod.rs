@@ -1,6 +1,7 @@
 //! Renderers: one result model, several output formats, each a streaming [`Sink`].
 
 mod json;
+mod sarif;
 mod text;
 
 use std::io::Write;
@@ -20,5 +21,6 @@ pub fn sink<'w>(
     match format {
         Format::Text => Box::new(text::TextSink::new(policy, out, err)),
         Format::Json => Box::new(json::JsonSink::new(policy, out)),
+        Format::Sarif => Box::new(sarif::SarifSink::new(policy, out)),
     }
 }
