@@ -101,6 +101,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for code scanning: the checks as rules, one result per violation.
     Sarif,
+    /// GitHub Actions workflow commands: one `::error` annotation per violation.
+    Github,
 }
 
 /// Parses with the type's strict `FromStr`, reporting upstream's message:

@@ -158,3 +158,40 @@ fn sarif_decode_error() {
         "podsec/decode-error"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// GitHub workflow commands
+
+#[test]
+fn github_examples() {
+    let run = check("github", &["examples"]);
+    assert_eq!(run.code, 1);
+    for line in run.stdout.lines() {
+        assert!(line.starts_with("::error file=examples/"), "{line}");
+        assert!(line.contains(",title=PodSecurity "), "{line}");
+    }
+    // One annotation per violation: as many as the SARIF results.
+    let sarif: Value = serde_json::from_str(&check("sarif", &["examples"]).stdout).expect("SARIF");
+    assert_eq!(
+        run.stdout.lines().count(),
+        sarif["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .len()
+    );
+    assert_eq!(
+        run.stderr,
+        "7 objects checked: 3 allowed, 4 denied, 4 skipped, 0 errors\n"
+    );
+    insta::assert_snapshot!("github_examples", run.stdout);
+}
+
+#[test]
+fn github_decode_error() {
+    let run = check(
+        "github",
+        &["--level", "baseline", MALFORMED, "missing.yaml"],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("github_decode_error", run.stdout);
+}

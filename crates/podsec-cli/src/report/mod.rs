@@ -1,5 +1,6 @@
 //! Renderers: one result model, several output formats, each a streaming [`Sink`].
 
+mod github;
 mod json;
 mod sarif;
 mod text;
@@ -21,6 +22,7 @@ pub fn sink<'w>(
     match format {
         Format::Text => Box::new(text::TextSink::new(policy, out, err)),
         Format::Json => Box::new(json::JsonSink::new(policy, out)),
+        Format::Github => Box::new(github::GithubSink::new(policy, out, err)),
         Format::Sarif => Box::new(sarif::SarifSink::new(policy, out)),
     }
 }

@@ -1,0 +1,165 @@
+//! `--format github`: GitHub Actions workflow commands, one `::error` annotation per
+//! violation and per decode error, written as they are found; the summary line goes to
+//! standard error (the job log) at the end.
+
+use std::io::{self, Write};
+
+use podsec_policy::LevelVersion;
+use podsec_policy::text::go_quote;
+
+use crate::check::{Outcome, Sink, Summary};
+use crate::input::InputError;
+use crate::report::text::summary_line;
+
+/// Writes `::error file=...,line=...,title=...::message` lines to `out`.
+pub struct GithubSink<'w> {
+    out: &'w mut dyn Write,
+    err: &'w mut dyn Write,
+    /// `"restricted:latest"`, quoted.
+    policy: String,
+}
+
+impl<'w> GithubSink<'w> {
+    pub fn new(policy: LevelVersion, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+        GithubSink {
+            out,
+            err,
+            policy: go_quote(&policy.to_string()),
+        }
+    }
+}
+
+impl Sink for GithubSink<'_> {
+    fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Evaluated(e) => {
+                    let mut object = e.kind.clone();
+                    object.push(' ');
+                    if let Some(ns) = &e.namespace {
+                        object.push_str(ns);
+                        object.push('/');
+                    }
+                    object.push_str(if e.name.is_empty() {
+                        "<unnamed>"
+                    } else {
+                        &e.name
+                    });
+                    for violation in &e.evaluation.violations {
+                        let title = format!("PodSecurity {}", violation.check);
+                        let message = format!(
+                            "{object} violates PodSecurity {}: {}",
+                            self.policy,
+                            violation.to_message()
+                        );
+                        annotation(self.out, file, Some(e.line), &title, &message)?;
+                    }
+                }
+                Outcome::Error(err) => {
+                    annotation(
+                        self.out,
+                        file,
+                        Some(err.line),
+                        "podsec decode error",
+                        &format!("document {}: {}", err.doc, err.message()),
+                    )?;
+                }
+                Outcome::Skipped(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn input_error(&mut self, err: &InputError) -> io::Result<()> {
+        annotation(
+            self.out,
+            &err.name,
+            err.line,
+            "podsec input error",
+            &err.message,
+        )
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.out.flush()?;
+        writeln!(self.err, "{}", summary_line(summary))?;
+        self.err.flush()
+    }
+}
+
+/// One `::error` workflow command.
+fn annotation(
+    out: &mut dyn Write,
+    file: &str,
+    line: Option<usize>,
+    title: &str,
+    message: &str,
+) -> io::Result<()> {
+    write!(out, "::error file={}", escape_property(file))?;
+    if let Some(line) = line.filter(|l| *l > 0) {
+        write!(out, ",line={line}")?;
+    }
+    writeln!(
+        out,
+        ",title={}::{}",
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// Escapes a command's message: `%`, `\r` and `\n`.
+pub fn escape_data(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes a command's property value: as data, plus `:` and `,`.
+pub fn escape_property(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' => out.push_str("%3A"),
+            ',' => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_data("100%\r\na:b,c"), "100%25%0D%0Aa:b,c");
+        assert_eq!(escape_property("100%\r\na:b,c"), "100%25%0D%0Aa%3Ab%2Cc");
+    }
+
+    #[test]
+    fn annotation_line() {
+        let mut out = Vec::new();
+        annotation(&mut out, "a,b:c.yaml", Some(3), "PodSecurity x", "m\n%").expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "::error file=a%2Cb%3Ac.yaml,line=3,title=PodSecurity x::m%0A%25\n"
+        );
+        let mut out = Vec::new();
+        annotation(&mut out, "-", None, "t", "m").expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "::error file=-,title=t::m\n"
+        );
+    }
+}
