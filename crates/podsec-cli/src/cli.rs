@@ -101,6 +101,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for code scanning: the checks as rules, one result per violation.
     Sarif,
+    /// JUnit XML: a test suite per file, a test case per object.
+    Junit,
     /// GitHub Actions workflow commands: one `::error` annotation per violation.
     Github,
 }

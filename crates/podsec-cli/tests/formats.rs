@@ -195,3 +195,172 @@ fn github_decode_error() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!("github_decode_error", run.stdout);
 }
+
+// ---------------------------------------------------------------------------------------
+// JUnit
+
+/// A parsed `<testsuite>`: its count attributes and what its test cases hold.
+#[derive(Debug, Default)]
+struct Suite {
+    name: String,
+    attributes: [usize; 3],
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    /// `(testcase name, failure message)` of the failed test cases.
+    failed: Vec<(String, String)>,
+}
+
+/// Parses a JUnit document (well-formed XML, end tags matching), collecting its suites.
+fn parse_junit(xml: &str) -> Vec<Suite> {
+    use quick_xml::events::{BytesStart, Event};
+
+    fn attribute(element: &BytesStart<'_>, name: &str) -> String {
+        element
+            .attributes()
+            .map(|a| a.expect("attribute"))
+            .find(|a| a.key.as_ref() == name)
+            .map(|a| {
+                a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                    .expect("escaped value")
+                    .into_owned()
+            })
+            .unwrap_or_else(|| panic!("no {name} attribute"))
+    }
+
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut suites: Vec<Suite> = Vec::new();
+    let mut roots = 0;
+    let mut testcase = String::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "testsuites" => roots += 1,
+                "testsuite" => suites.push(Suite {
+                    name: attribute(&e, "name"),
+                    attributes: ["tests", "failures", "errors"]
+                        .map(|a| attribute(&e, a).parse().expect("count")),
+                    ..Suite::default()
+                }),
+                "testcase" => {
+                    let suite = suites.last_mut().expect("in a suite");
+                    suite.tests += 1;
+                    testcase = attribute(&e, "name");
+                    assert_eq!(attribute(&e, "classname"), suite.name);
+                }
+                "failure" => {
+                    let suite = suites.last_mut().expect("in a suite");
+                    suite.failures += 1;
+                    suite
+                        .failed
+                        .push((testcase.clone(), attribute(&e, "message")));
+                }
+                "error" => suites.last_mut().expect("in a suite").errors += 1,
+                other => panic!("unexpected element {other}"),
+            },
+            _ => {}
+        }
+    }
+    assert_eq!(roots, 1);
+    for suite in &suites {
+        assert_eq!(
+            suite.attributes,
+            [suite.tests, suite.failures, suite.errors],
+            "{suite:?}"
+        );
+    }
+    suites
+}
+
+#[test]
+fn junit_examples() {
+    let run = check("junit", &["examples"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, "");
+    let suites = parse_junit(&run.stdout);
+    let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "examples/baseline-only/app.yaml",
+            "examples/mixed.yaml",
+            "examples/privileged/node-agent.yaml",
+            "examples/restricted-ok/web.yaml",
+        ]
+    );
+    // The counts match the JSON report's, and each failure holds upstream's message.
+    let json: Value = serde_json::from_str(&check("json", &["examples"]).stdout).expect("JSON");
+    let tests: usize = suites.iter().map(|s| s.tests).sum();
+    let failures: usize = suites.iter().map(|s| s.failures).sum();
+    assert_eq!(
+        tests,
+        json["summary"]["evaluated"].as_u64().expect("count") as usize
+    );
+    assert_eq!(
+        failures,
+        json["summary"]["denied"].as_u64().expect("count") as usize
+    );
+    let failed: Vec<String> = suites
+        .iter()
+        .flat_map(|s| s.failed.iter().map(|(_, message)| message.clone()))
+        .collect();
+    let denied: Vec<String> = json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["allowed"] == false)
+        .map(|r| {
+            format!(
+                "violates PodSecurity \"restricted:latest\": {}",
+                r["message"].as_str().expect("message")
+            )
+        })
+        .collect();
+    assert_eq!(failed, denied);
+    insta::assert_snapshot!("junit_examples", run.stdout);
+}
+
+#[test]
+fn junit_decode_error() {
+    let run = check("junit", &["--level", "baseline", MALFORMED, "missing.yaml"]);
+    assert_eq!(run.code, 2);
+    let suites = parse_junit(&run.stdout);
+    assert_eq!(suites.len(), 2);
+    assert_eq!(
+        (suites[0].tests, suites[0].failures, suites[0].errors),
+        (3, 1, 1)
+    );
+    assert_eq!(suites[0].failed[0].0, "Pod after");
+    assert_eq!((suites[1].tests, suites[1].errors), (1, 1));
+    insta::assert_snapshot!("junit_decode_error", run.stdout);
+
+    // No input at all is still a document.
+    let run = check(
+        "junit",
+        &["crates/podsec-cli/tests/fixtures/tree/empty-dir"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(parse_junit(&run.stdout).is_empty());
+}
+
+#[test]
+fn junit_escapes_markup_in_names() {
+    let dir = std::env::temp_dir().join(format!("podsec-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("a&b<c>.yaml");
+    std::fs::write(
+        &file,
+        "kind: Pod\nmetadata: {name: \"x<\\\"&'\\u0001\\ty\"}\nspec: {hostPID: true}\n",
+    )
+    .expect("write");
+    let run = check(
+        "junit",
+        &["--level", "baseline", file.to_str().expect("UTF-8")],
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let suites = parse_junit(&run.stdout);
+    assert!(suites[0].name.ends_with("a&b<c>.yaml"));
+    assert_eq!(suites[0].failed[0].0, "Pod x<\"&'\u{fffd}\ty");
+}

@@ -2,6 +2,7 @@
 
 mod github;
 mod json;
+mod junit;
 mod sarif;
 mod text;
 
@@ -23,6 +24,7 @@ pub fn sink<'w>(
         Format::Text => Box::new(text::TextSink::new(policy, out, err)),
         Format::Json => Box::new(json::JsonSink::new(policy, out)),
         Format::Github => Box::new(github::GithubSink::new(policy, out, err)),
+        Format::Junit => Box::new(junit::JunitSink::new(policy, out)),
         Format::Sarif => Box::new(sarif::SarifSink::new(policy, out)),
     }
 }
