@@ -105,6 +105,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands: one `::error` annotation per violation.
     Github,
+    /// What `kubectl apply` prints against a namespace enforcing the level and version.
+    Kubectl,
 }
 
 /// Parses with the type's strict `FromStr`, reporting upstream's message:

@@ -364,3 +364,165 @@ fn junit_escapes_markup_in_names() {
     assert!(suites[0].name.ends_with("a&b<c>.yaml"));
     assert_eq!(suites[0].failed[0].0, "Pod x<\"&'\u{fffd}\ty");
 }
+
+// ---------------------------------------------------------------------------------------
+// kubectl
+
+#[test]
+fn kubectl_examples() {
+    let run = check("kubectl", &["examples"]);
+    assert_eq!(run.code, 1);
+    // Every denied pod is an error, every violating workload a warning, with the JSON
+    // report's message.
+    let json: Value = serde_json::from_str(&check("json", &["examples"]).stdout).expect("JSON");
+    let mut expected = Vec::new();
+    for result in json["results"].as_array().expect("results") {
+        if result["allowed"] == true {
+            continue;
+        }
+        let message = result["message"].as_str().expect("message");
+        expected.push(if result["kind"] == "Pod" {
+            format!(
+                "Error from server (Forbidden): error when creating \"{}\": pods \"{}\" is forbidden: violates PodSecurity \"restricted:latest\": {message}",
+                result["file"].as_str().expect("file"),
+                result["name"].as_str().expect("name"),
+            )
+        } else {
+            format!("Warning: would violate PodSecurity \"restricted:latest\": {message}")
+        });
+    }
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+    insta::assert_snapshot!("kubectl_examples_stdout", run.stdout);
+    insta::assert_snapshot!("kubectl_examples_stderr", run.stderr);
+}
+
+#[test]
+fn kubectl_decode_error_and_stdin() {
+    let run = check(
+        "kubectl",
+        &["--level", "baseline", "--version", "v1.30", MALFORMED],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("kubectl_decode_error_stdout", run.stdout);
+    insta::assert_snapshot!("kubectl_decode_error_stderr", run.stderr);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
+        .args(["check", "--format", "kubectl", "--level", "baseline", "-"])
+        .env_remove("PODSEC_LEVEL")
+        .env_remove("PODSEC_VERSION")
+        .env_remove("PODSEC_FORMAT")
+        .env_remove("PODSEC_RAW")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("podsec runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(
+                b"kind: Pod\nmetadata: {name: \"a\\\"b\"}\nspec: {hostIPC: true}\n---\n\
+                  apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {hostIPC: true}}}\n",
+            )
+            .expect("write stdin");
+    }
+    let output = child.wait_with_output().expect("podsec finishes");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "job.batch/j created\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "Error from server (Forbidden): error when creating \"STDIN\": pods \"a\\\"b\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces (hostIPC=true)\n\
+         Warning: would violate PodSecurity \"baseline:latest\": host namespaces (hostIPC=true)\n"
+    );
+}
+
+/// kubectl's stderr lines are the admission engine's answers (the webhook's own code) for
+/// each object created in a namespace enforcing `restricted:latest`.
+#[test]
+fn kubectl_matches_the_admission_engine() {
+    use podsec_admission::config::{AdmissionConfig, load};
+    use podsec_admission::decode::Namespace;
+    use podsec_admission::review::decode_review;
+    use podsec_admission::{Admission, NoopRecorder, StaticNamespaces, StaticPods};
+
+    let config = AdmissionConfig::new(&load(b"").expect("defaults")).expect("config");
+    let namespaces: StaticNamespaces = [Namespace {
+        name: "team".into(),
+        labels: [(
+            "pod-security.kubernetes.io/enforce".into(),
+            "restricted".into(),
+        )]
+        .into(),
+    }]
+    .into_iter()
+    .collect();
+    let engine = Admission::new(config, namespaces, StaticPods::default(), NoopRecorder);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+
+    let files = [
+        "examples/baseline-only/app.yaml",
+        "examples/mixed.yaml",
+        "examples/privileged/node-agent.yaml",
+        "examples/restricted-ok/web.yaml",
+    ];
+    let mut expected = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(root().join(file)).expect("example");
+        for object in serde_saphyr::from_multiple::<Value>(&text).expect("YAML") {
+            let (group, version) = match object["apiVersion"].as_str().expect("apiVersion") {
+                "v1" => ("", "v1"),
+                other => other.split_once('/').expect("group/version"),
+            };
+            let kind = object["kind"].as_str().expect("kind");
+            let resource = match kind {
+                "Pod" => "pods",
+                "Deployment" => "deployments",
+                "ReplicaSet" => "replicasets",
+                "StatefulSet" => "statefulsets",
+                "DaemonSet" => "daemonsets",
+                "Job" => "jobs",
+                "CronJob" => "cronjobs",
+                "ReplicationController" => "replicationcontrollers",
+                "PodTemplate" => "podtemplates",
+                _ => continue,
+            };
+            let review = serde_json::json!({
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "request": {
+                    "uid": "1",
+                    "kind": {"group": group, "version": version, "kind": kind},
+                    "resource": {"group": group, "version": version, "resource": resource},
+                    "name": object["metadata"]["name"],
+                    "namespace": "team",
+                    "operation": "CREATE",
+                    "userInfo": {"username": "alice"},
+                    "object": object,
+                }
+            });
+            let (_, request) =
+                decode_review(review.to_string().as_bytes()).expect("an AdmissionReview");
+            let response = runtime.block_on(engine.validate(&request));
+            for warning in &response.warnings {
+                expected.push(format!("Warning: {warning}"));
+            }
+            if let Some(status) = response.status.filter(|_| !response.allowed) {
+                expected.push(format!(
+                    "Error from server ({}): error when creating \"{file}\": {}",
+                    status.reason, status.message
+                ));
+            }
+        }
+    }
+    assert!(expected.iter().any(|l| l.starts_with("Error from server")));
+    assert!(expected.iter().any(|l| l.starts_with("Warning: ")));
+    // The engine sees objects as written: compare with `--raw`.
+    let run = check("kubectl", &["--raw", "examples"]);
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+}

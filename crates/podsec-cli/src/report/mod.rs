@@ -3,6 +3,7 @@
 mod github;
 mod json;
 mod junit;
+mod kubectl;
 mod sarif;
 mod text;
 
@@ -25,6 +26,7 @@ pub fn sink<'w>(
         Format::Json => Box::new(json::JsonSink::new(policy, out)),
         Format::Github => Box::new(github::GithubSink::new(policy, out, err)),
         Format::Junit => Box::new(junit::JunitSink::new(policy, out)),
+        Format::Kubectl => Box::new(kubectl::KubectlSink::new(policy, out, err)),
         Format::Sarif => Box::new(sarif::SarifSink::new(policy, out)),
     }
 }
