@@ -8,8 +8,8 @@ use std::time::Instant;
 use kube::Client;
 use podsec_admission::decode::PodTemplate;
 use podsec_admission::{ListedPod, LookupError, PodLister};
-use podsec_policy::model::{PodMetadata, PodSpec};
-use serde::{Deserialize, Deserializer};
+use podsec_policy::model::{PodMetadata, PodSpec, annotations, null_as_default};
+use serde::Deserialize;
 
 use crate::errors::bounded;
 
@@ -122,27 +122,6 @@ impl LeanPod {
             },
         }
     }
-}
-
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Annotations with the Kubernetes decoder's semantics: a `null` value is `""`.
-fn annotations<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let map = Option::<BTreeMap<String, Option<String>>>::deserialize(deserializer)?;
-    Ok(map
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap_or_default()))
-        .collect())
 }
 
 #[cfg(test)]

@@ -422,8 +422,9 @@ impl<'de> Deserialize<'de> for Volume {
     }
 }
 
-/// Deserializes `null` as the type's zero value.
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+/// Deserializes `null` as the type's zero value (for `#[serde(deserialize_with)]` in other
+/// crates' models that follow the Kubernetes decoder's null semantics).
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -470,8 +471,9 @@ where
     deserializer.deserialize_option(Elements(std::marker::PhantomData))
 }
 
-/// Deserializes annotations, keeping keys whose value is `null` with the value `""`.
-fn annotations<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+/// Deserializes annotations (or labels), keeping keys whose value is `null` with the value
+/// `""`, as the Kubernetes decoder does.
+pub fn annotations<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
 where
     D: Deserializer<'de>,
 {
