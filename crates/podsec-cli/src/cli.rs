@@ -86,6 +86,11 @@ pub struct CheckArgs {
     #[arg(long, env = "PODSEC_RAW", value_parser = BoolishValueParser::new())]
     pub raw: bool,
 
+    /// Write the report to FILE instead of standard output; the terminal then gets only the
+    /// summary line (on standard error).
+    #[arg(long, short = 'o', env = "PODSEC_OUTPUT", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Manifest files, directories (searched recursively for `.yaml`, `.yml` and `.json`
     /// files, in sorted order), or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]

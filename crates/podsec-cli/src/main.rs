@@ -67,11 +67,26 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         policy: LevelVersion::new(args.level, args.version),
         raw: args.raw,
     };
-    let stdout = ClosedPipeIsFine(io::stdout().lock());
+    let stdout: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(ClosedPipeIsFine(io::stdout().lock())),
+    };
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
     let mut err = ClosedPipeIsFine(io::stderr().lock());
-    let mut sink = report::sink(args.format, options.policy, &mut out, &mut err);
-    let summary = check::run(&args.paths, options, sink.as_mut()).context("writing the report")?;
+    let summary = {
+        let mut sink = report::sink(args.format, options.policy, &mut out, &mut err);
+        check::run(&args.paths, options, sink.as_mut()).context("writing the report")?
+    };
+    out.flush().context("writing the report")?;
+    if let Some(path) = &args.output {
+        // The text and github formats already end with the summary on standard error.
+        if !matches!(args.format, cli::Format::Text | cli::Format::Github) {
+            let _ = writeln!(err, "{}", report::summary_line(&summary));
+        }
+        let _ = writeln!(err, "report written to {}", path.display());
+    }
     Ok(summary.exit_code())
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `podsec` binary: exit codes, JSON fields and messages.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -565,4 +566,35 @@ fn text_format_all_allowed() {
         run.stderr,
         "1 object checked: 1 allowed, 0 denied, 0 skipped, 0 errors\n"
     );
+}
+
+#[test]
+fn output_file_keeps_only_the_summary_on_the_terminal() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("output-file");
+    let _ = std::fs::create_dir_all(&dir);
+    let report = dir.join("report.json");
+    let report_arg = report.to_str().expect("UTF-8 path");
+    let run = podsec(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output",
+            report_arg,
+            "../../examples",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .starts_with("7 objects checked: 3 allowed, 4 denied"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("report written to"), "{}", run.stderr);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(written["summary"]["denied"], 4);
 }

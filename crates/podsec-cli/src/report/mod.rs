@@ -7,6 +7,8 @@ mod kubectl;
 mod sarif;
 mod text;
 
+pub use text::summary_line;
+
 use std::io::Write;
 
 use podsec_policy::LevelVersion;
