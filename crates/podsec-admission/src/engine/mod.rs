@@ -210,6 +210,37 @@ where
     }
 }
 
+/// Decodes a request object and picks the expected type, or builds upstream's
+/// `400 BadRequest`: `failed to decode <what>` (with the decoder error in the `error`
+/// annotation) when it does not decode, `failed to decode <kind>` when it is absent or of
+/// another type.
+fn decode_as<T>(
+    request: &Request,
+    raw: Option<&serde_json::value::RawValue>,
+    what: &str,
+    kind: &str,
+    pick: impl FnOnce(crate::decode::Object) -> Option<T>,
+) -> Result<T, Box<Response>> {
+    let wrong_type = || {
+        let message = format!("failed to decode {kind}");
+        Box::new(Response::deny_with_error(
+            crate::response::Status::bad_request(message.clone()),
+            message,
+        ))
+    };
+    let raw = raw.ok_or_else(wrong_type)?;
+    match crate::decode::decode_object(raw, &request.kind) {
+        Ok(object) => pick(object).ok_or_else(wrong_type),
+        Err(err) => {
+            let message = format!("failed to decode {what}");
+            Err(Box::new(Response::deny_with_error(
+                crate::response::Status::bad_request(message.clone()),
+                format!("{message}: {err}"),
+            )))
+        }
+    }
+}
+
 /// The cached evaluation for `policy`, computing it on first use.
 fn cached(
     cache: &mut Vec<(LevelVersion, Evaluation)>,

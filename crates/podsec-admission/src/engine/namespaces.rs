@@ -10,7 +10,7 @@ use podsec_policy::text::go_quote;
 use podsec_policy::{Level, LevelVersion};
 
 use super::Admission;
-use crate::decode::{Namespace, Object, decode_object};
+use crate::decode::{Namespace, Object};
 use crate::field_error::{FieldError, aggregate};
 use crate::labels::{level_label, policy_from_labels, version_label};
 use crate::lookup::{ListedPod, NamespaceGetter, PodLister};
@@ -218,31 +218,18 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
     }
 }
 
-/// Decodes a namespace, or upstream's BadRequest response.
+/// Decodes a namespace (upstream's texts say `object`/`namespace`, and ` old object`/
+/// ` old namespace` with two spaces on updates).
 fn decode_namespace(
     request: &Request,
     raw: Option<&serde_json::value::RawValue>,
     what: &str,
     kind: &str,
 ) -> Result<Namespace, Box<Response>> {
-    let not_a_namespace = || {
-        let message = format!("failed to decode {kind}");
-        Response::deny_with_error(Status::bad_request(message.clone()), message)
-    };
-    let Some(raw) = raw else {
-        return Err(Box::new(not_a_namespace()));
-    };
-    match decode_object(raw, &request.kind) {
-        Ok(Object::Namespace(ns)) => Ok(ns),
-        Ok(_) => Err(Box::new(not_a_namespace())),
-        Err(err) => {
-            let message = format!("failed to decode {what}");
-            Err(Box::new(Response::deny_with_error(
-                Status::bad_request(message.clone()),
-                format!("{message}: {err}"),
-            )))
-        }
-    }
+    super::decode_as(request, raw, what, kind, |object| match object {
+        Object::Namespace(ns) => Some(ns),
+        _ => None,
+    })
 }
 
 /// `422 Invalid`: `<Kind> "<name>" is invalid: <errors>`.

@@ -5,7 +5,7 @@ use podsec_policy::model::{Container, PodSpec};
 use podsec_policy::text::go_quote;
 
 use super::Admission;
-use crate::decode::{Object, PodTemplate, decode_object};
+use crate::decode::{Object, PodTemplate};
 use crate::labels::policy_from_labels;
 use crate::lookup::{NamespaceGetter, PodLister};
 use crate::metrics::{Decision, Recorder};
@@ -104,32 +104,17 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
     }
 }
 
-/// Decodes a pod, or the BadRequest response upstream gives (`what` is `object` or
-/// `old object`, `kind` is `pod` or `old pod`).
+/// Decodes a pod (`what` is `object` or `old object`, `kind` is `pod` or `old pod`).
 fn decode_pod(
     request: &Request,
     raw: Option<&serde_json::value::RawValue>,
     what: &str,
     kind: &str,
 ) -> Result<PodTemplate, Box<Response>> {
-    let not_a_pod = || {
-        let message = format!("failed to decode {kind}");
-        Response::deny_with_error(Status::bad_request(message.clone()), message)
-    };
-    let Some(raw) = raw else {
-        return Err(Box::new(not_a_pod()));
-    };
-    match decode_object(raw, &request.kind) {
-        Ok(Object::Pod(pod)) => Ok(pod),
-        Ok(_) => Err(Box::new(not_a_pod())),
-        Err(err) => {
-            let message = format!("failed to decode {what}");
-            Err(Box::new(Response::deny_with_error(
-                Status::bad_request(message.clone()),
-                format!("{message}: {err}"),
-            )))
-        }
-    }
+    super::decode_as(request, raw, what, kind, |object| match object {
+        Object::Pod(pod) => Some(pod),
+        _ => None,
+    })
 }
 
 /// `500 InternalError` for a failed namespace lookup.
