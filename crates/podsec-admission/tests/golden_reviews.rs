@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use podsec_admission::config::{AdmissionConfig, load};
-use podsec_admission::decode::{Namespace, PodTemplate};
+use podsec_admission::decode::{Namespace, Object, PodTemplate, decode_object};
 use podsec_admission::review::{decode_review, encode_review};
-use podsec_admission::{Admission, ListedPod, NoopRecorder, StaticNamespaces, StaticPods};
+use podsec_admission::{
+    Admission, ListedPod, NoopRecorder, ResourceClass, StaticNamespaces, StaticPods,
+};
 use podsec_conformance::corpus_dir;
 use serde::Deserialize;
 use serde_json::Value;
@@ -58,6 +60,23 @@ const GO_ERROR_PREFIXES: &[&str] = &[
     "failed to decode old object: ",
     "failed to decode  old object: ",
 ];
+
+/// For pod and workload requests whose object decodes: the pod or template the offline
+/// checker would hand to `validate_decoded`.
+fn decoded_template(request: &podsec_admission::Request) -> Option<Option<PodTemplate>> {
+    if request.resource_class() == ResourceClass::Namespace {
+        return None;
+    }
+    match decode_object(request.object.as_deref()?, &request.kind).ok()? {
+        Object::Pod(pod) if request.resource_class() == ResourceClass::Pod => Some(Some(pod)),
+        Object::Workload { template, .. }
+            if request.resource_class() == ResourceClass::Controller =>
+        {
+            Some(template)
+        }
+        _ => None,
+    }
+}
 
 fn normalize(mut response: Value) -> Value {
     if let Some(Value::String(error)) = response.pointer_mut("/auditAnnotations/error") {
@@ -116,6 +135,7 @@ fn main() -> ExitCode {
     let mut total = 0;
     let mut by_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
+    let (mut decoded_checked, mut decoded_mismatches) = (0, Vec::new());
     for (line_no, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -135,6 +155,17 @@ fn main() -> ExitCode {
             }
         );
         let response = runtime.block_on(engine.validate(&request));
+        // The offline entry point must answer alike when the object decodes.
+        if let Some(template) = decoded_template(&request) {
+            let offline = runtime.block_on(engine.validate_decoded(&request, template.as_ref()));
+            if offline != response {
+                decoded_mismatches.push(format!(
+                    "line {}: validate_decoded {offline:?} != validate {response:?}",
+                    line_no + 1
+                ));
+            }
+            decoded_checked += 1;
+        }
         let reply: Value = serde_json::from_slice(&encode_review(version, &request.uid, &response))
             .expect("reply is JSON");
         assert_eq!(reply["response"]["uid"], Value::String(request.uid.clone()));
@@ -164,7 +195,15 @@ fn main() -> ExitCode {
     for failure in failures.iter().take(15) {
         println!("  MISMATCH {failure}");
     }
-    if total == 0 || !failures.is_empty() {
+    println!(
+        "validate_decoded: {} / {decoded_checked} pod and workload requests answered like validate",
+        decoded_checked - decoded_mismatches.len()
+    );
+    for mismatch in decoded_mismatches.iter().take(15) {
+        println!("  MISMATCH {mismatch}");
+    }
+    if total == 0 || !failures.is_empty() || !decoded_mismatches.is_empty() || decoded_checked < 100
+    {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

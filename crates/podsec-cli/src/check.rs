@@ -204,6 +204,7 @@ fn outcome(result: Result<Entry, DecodeError>, options: Options) -> Outcome {
     match result {
         Ok(Entry::Object(object)) => Outcome::Evaluated(evaluate(object, options)),
         Ok(Entry::Skipped(skipped)) => Outcome::Skipped(skipped),
+        Ok(Entry::Namespace(namespace)) => Outcome::Skipped(namespace.into_skipped()),
         Err(err) => Outcome::Error(err),
     }
 }

@@ -1,5 +1,6 @@
 //! Decoding one document into objects.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use podsec_policy::model::{PodMetadata, PodSpec};
@@ -9,7 +10,7 @@ use serde_json::{Map, Value};
 use serde_saphyr::options::DuplicateKeyPolicy;
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::object::{Entry, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType};
+use crate::object::{Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType};
 use crate::split::Document;
 use crate::value::{JsonValue, YamlValue};
 
@@ -237,6 +238,24 @@ fn decode_object(mut map: Map<String, Value>, line: usize, prefix: &str, out: &m
         return;
     }
 
+    if kind == "Namespace" {
+        let decoded = typed::<NamespaceEnvelope>(Value::Object(map), prefix);
+        out.push(match decoded {
+            Ok(ns) => {
+                let metadata = ns.metadata.unwrap_or_default();
+                Ok(Entry::Namespace(Namespace {
+                    api_version,
+                    name: metadata.name.unwrap_or_default(),
+                    labels: metadata.labels,
+                    line,
+                    doc: 0,
+                }))
+            }
+            Err((path, message)) => field_error(path, message),
+        });
+        return;
+    }
+
     let Some(location) = TemplateLocation::for_kind(&kind) else {
         out.push(Ok(Entry::Skipped(Skipped {
             name: loose_name(&map),
@@ -387,6 +406,20 @@ struct ObjectMeta {
     name: Option<String>,
     #[serde(default)]
     namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NamespaceEnvelope {
+    #[serde(default)]
+    metadata: Option<NamespaceMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NamespaceMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "podsec_policy::model::annotations")]
+    labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -66,6 +66,7 @@
 //! `ReplicationController` (`spec.template`); `CronJob`
 //! (`spec.jobTemplate.spec.template`); `PodTemplate` (`template`). Every other kind, a
 //! mapping without `kind`, and a document that is not a mapping is [`Entry::Skipped`].
+//! A `Namespace` is [`Entry::Namespace`], with its labels.
 //! The object's `name` and `namespace` are its own (a Deployment's, not its template's).
 //!
 //! ## Errors
@@ -85,7 +86,9 @@ mod value;
 
 pub use decode::Decoded;
 pub use error::{DecodeError, DecodeErrorKind};
-pub use object::{Entry, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType};
+pub use object::{
+    Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
+};
 pub use split::{Document, documents};
 
 /// Decodes a whole stream: [`documents`], then [`Document::decode`] on each, numbered with

@@ -1,5 +1,6 @@
 //! Decoded objects: what can be evaluated, and what was skipped.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use podsec_policy::defaults::SpecOwner;
@@ -12,6 +13,8 @@ use podsec_policy::model::{PodMetadata, PodSpec};
 pub enum Entry {
     /// A pod or a workload with a pod template: something to evaluate.
     Object(Object),
+    /// A `Namespace`: its labels choose the Pod Security policy of its objects.
+    Namespace(Namespace),
     /// An object of another kind, or a document that is not a Kubernetes object.
     Skipped(Skipped),
 }
@@ -21,6 +24,7 @@ impl Entry {
     pub fn doc(&self) -> usize {
         match self {
             Entry::Object(o) => o.doc,
+            Entry::Namespace(n) => n.doc,
             Entry::Skipped(s) => s.doc,
         }
     }
@@ -29,6 +33,7 @@ impl Entry {
     pub fn line(&self) -> usize {
         match self {
             Entry::Object(o) => o.line,
+            Entry::Namespace(n) => n.line,
             Entry::Skipped(s) => s.line,
         }
     }
@@ -36,6 +41,7 @@ impl Entry {
     pub(crate) fn set_doc(&mut self, doc: usize) {
         match self {
             Entry::Object(o) => o.doc = doc,
+            Entry::Namespace(n) => n.doc = doc,
             Entry::Skipped(s) => s.doc = doc,
         }
     }
@@ -180,6 +186,34 @@ impl TemplateLocation {
             }
         }
         pod_path.to_owned()
+    }
+}
+
+/// A `Namespace` object (any `apiVersion`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Namespace {
+    /// `apiVersion` when present, else `""`.
+    pub api_version: String,
+    /// `metadata.name` (`""` when absent).
+    pub name: String,
+    /// `metadata.labels`; a `null` value is kept as `""`.
+    pub labels: BTreeMap<String, String>,
+    /// 1-based line where the object's document (or JSON value) starts.
+    pub line: usize,
+    /// 0-based index of the object in its stream.
+    pub doc: usize,
+}
+
+impl Namespace {
+    /// The namespace as a skipped object, for callers that do not use namespaces.
+    pub fn into_skipped(self) -> Skipped {
+        Skipped {
+            reason: SkipReason::Kind("Namespace".to_owned()),
+            api_version: self.api_version,
+            name: self.name,
+            line: self.line,
+            doc: self.doc,
+        }
     }
 }
 

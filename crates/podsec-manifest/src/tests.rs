@@ -8,7 +8,7 @@ fn objects(text: &str) -> Vec<Object> {
         .into_iter()
         .filter_map(|r| match r.unwrap() {
             Entry::Object(o) => Some(o),
-            Entry::Skipped(_) => None,
+            Entry::Namespace(_) | Entry::Skipped(_) => None,
         })
         .collect()
 }
@@ -32,6 +32,7 @@ fn summary(text: &str) -> Vec<(usize, usize, String)> {
         .map(|r| match r {
             Ok(Entry::Object(o)) => (o.doc, o.line, format!("{} {}", o.kind, o.name)),
             Ok(Entry::Skipped(s)) => (s.doc, s.line, format!("skipped {}", s.kind())),
+            Ok(Entry::Namespace(n)) => (n.doc, n.line, format!("namespace {}", n.name)),
             Err(e) => (e.doc, e.line, format!("error {}", e.kind)),
         })
         .collect()
@@ -147,7 +148,7 @@ items:
     assert_eq!(
         summary(text),
         [
-            s(0, 1, "skipped Namespace"),
+            s(0, 1, "namespace ns"),
             s(1, 4, "Pod p"),
             s(2, 4, "Deployment d"),
             s(3, 4, "skipped ConfigMap"),
@@ -572,4 +573,34 @@ fn documents_decode_independently_and_number() {
     assert_eq!(all[2].as_ref().unwrap().doc(), 2);
     assert_eq!(all[2].as_ref().unwrap().line(), 4);
     assert_eq!(all, decode(text));
+}
+
+#[test]
+fn namespace_labels() {
+    let text = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+    empty: null
+---
+kind: Namespace
+metadata: {name: bad, labels: [a]}
+";
+    let results = decode(text);
+    let Ok(Entry::Namespace(ns)) = &results[0] else {
+        panic!("{results:?}")
+    };
+    assert_eq!((ns.name.as_str(), ns.api_version.as_str(), ns.line), ("team", "v1", 1));
+    assert_eq!(
+        ns.labels.get("pod-security.kubernetes.io/enforce").map(String::as_str),
+        Some("baseline")
+    );
+    assert_eq!(ns.labels.get("empty").map(String::as_str), Some(""));
+    let skipped = ns.clone().into_skipped();
+    assert_eq!((skipped.kind(), skipped.name.as_str()), ("Namespace", "team"));
+    let err = results[1].as_ref().unwrap_err();
+    assert!(err.to_string().contains("metadata.labels"), "{err}");
 }

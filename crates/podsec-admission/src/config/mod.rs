@@ -334,6 +334,26 @@ impl ExemptionSet {
         !runtime_class.is_empty() && self.runtime_classes.contains(runtime_class)
     }
 
+    /// The exemption that applies to a pod or workload, checked in upstream's order, as the
+    /// `exempt` audit annotation names it: `namespace`, `user`, then `runtimeClass` (of the
+    /// pod or template).
+    pub fn exemption(
+        &self,
+        namespace: &str,
+        username: &str,
+        runtime_class: Option<&str>,
+    ) -> Option<&'static str> {
+        if self.is_exempt_namespace(namespace) {
+            Some("namespace")
+        } else if self.is_exempt_user(username) {
+            Some("user")
+        } else if runtime_class.is_some_and(|c| self.is_exempt_runtime_class(c)) {
+            Some("runtimeClass")
+        } else {
+            None
+        }
+    }
+
     /// Whether there are no exemptions at all.
     pub fn is_empty(&self) -> bool {
         self.usernames.is_empty() && self.namespaces.is_empty() && self.runtime_classes.is_empty()

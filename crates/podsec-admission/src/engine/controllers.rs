@@ -1,6 +1,6 @@
 //! Workload requests (Deployments, Jobs, ...): warn and audit on the pod template, never deny.
 
-use super::Admission;
+use super::{Admission, Source};
 use crate::decode::{Object, decode_object};
 use crate::labels::policy_from_labels;
 use crate::lookup::{NamespaceGetter, PodLister};
@@ -11,7 +11,11 @@ use podsec_policy::Level;
 use podsec_policy::text::go_quote;
 
 impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
-    pub(super) async fn validate_controller(&self, request: &Request) -> Response {
+    pub(super) async fn validate_controller(
+        &self,
+        request: &Request,
+        source: Source<'_>,
+    ) -> Response {
         if !request.subresource.is_empty() {
             return Response::allow();
         }
@@ -39,9 +43,16 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             return Response::allow();
         }
 
+        let raw = match source {
+            Source::Decoded(Some(template)) => {
+                return self.evaluate_pod(request, &policy, &label_errors, template, false);
+            }
+            Source::Decoded(None) => return Response::allow(),
+            Source::Raw => request.object.as_deref(),
+        };
         // Upstream crashes on a request without an object that gets this far; podsec treats
         // it as a workload without a template.
-        let Some(raw) = request.object.as_deref() else {
+        let Some(raw) = raw else {
             return Response::allow();
         };
         let template = match decode_object(raw, &request.kind) {

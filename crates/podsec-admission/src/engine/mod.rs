@@ -103,22 +103,39 @@ where
     pub async fn validate(&self, request: &Request) -> Response {
         match request.resource_class() {
             ResourceClass::Namespace => self.validate_namespace(request).await,
-            ResourceClass::Pod => self.validate_pod(request).await,
-            ResourceClass::Controller => self.validate_controller(request).await,
+            ResourceClass::Pod => self.validate_pod(request, Source::Raw).await,
+            ResourceClass::Controller => self.validate_controller(request, Source::Raw).await,
+        }
+    }
+
+    /// Answers a pod or workload request whose object the caller has already decoded (the
+    /// offline checker reads manifests, not JSON requests): `template` is the pod, or the
+    /// workload's pod template (`None`: a pod without an object, or a workload without a
+    /// template); `request.object` is not read. Everything else is [`Admission::validate`]'s
+    /// path, step for step (an `UPDATE`'s old pod still comes from `request.old_object`).
+    /// Namespace requests are answered from `request.object` as usual.
+    pub async fn validate_decoded(
+        &self,
+        request: &Request,
+        template: Option<&PodTemplate>,
+    ) -> Response {
+        match request.resource_class() {
+            ResourceClass::Namespace => self.validate_namespace(request).await,
+            ResourceClass::Pod => self.validate_pod(request, Source::Decoded(template)).await,
+            ResourceClass::Controller => {
+                self.validate_controller(request, Source::Decoded(template))
+                    .await
+            }
         }
     }
 
     /// The namespace and user exemptions of pod and controller requests (in upstream's
     /// order), recorded as exemptions.
     fn exempt_namespace_or_user(&self, request: &Request) -> Option<Response> {
-        let exemptions = &self.config.exemptions;
-        let by = if exemptions.is_exempt_namespace(&request.namespace) {
-            "namespace"
-        } else if exemptions.is_exempt_user(&request.username) {
-            "user"
-        } else {
-            return None;
-        };
+        let by = self
+            .config
+            .exemptions
+            .exemption(&request.namespace, &request.username, None)?;
         self.recorder.record_exemption(request);
         Some(Response::allow_with_annotation(annotation::EXEMPT, by))
     }
@@ -208,6 +225,15 @@ where
         }
         response
     }
+}
+
+/// Where a pod or workload request's object comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    /// `request.object`, raw JSON (the webhook).
+    Raw,
+    /// Decoded by the caller ([`Admission::validate_decoded`]).
+    Decoded(Option<&'a PodTemplate>),
 }
 
 /// Decodes a request object and picks the expected type, or builds upstream's

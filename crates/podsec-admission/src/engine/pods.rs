@@ -4,7 +4,7 @@ use podsec_policy::LevelVersion;
 use podsec_policy::model::{Container, PodSpec};
 use podsec_policy::text::go_quote;
 
-use super::Admission;
+use super::{Admission, Source};
 use crate::decode::{Object, PodTemplate};
 use crate::labels::policy_from_labels;
 use crate::lookup::{NamespaceGetter, PodLister};
@@ -26,7 +26,7 @@ pub const IGNORED_SUBRESOURCES: &[&str] = &[
 ];
 
 impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
-    pub(super) async fn validate_pod(&self, request: &Request) -> Response {
+    pub(super) async fn validate_pod(&self, request: &Request, source: Source<'_>) -> Response {
         if IGNORED_SUBRESOURCES.contains(&request.subresource.as_str()) {
             return Response::allow();
         }
@@ -61,11 +61,24 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             );
         }
 
-        let pod = match decode_pod(request, request.object.as_deref(), "object", "pod") {
-            Ok(pod) => pod,
-            Err(response) => {
-                self.recorder.record_error(true, request);
-                return *response;
+        let decoded;
+        let pod = match source {
+            Source::Decoded(Some(pod)) => pod,
+            Source::Raw | Source::Decoded(None) => {
+                let raw = match source {
+                    Source::Raw => request.object.as_deref(),
+                    Source::Decoded(_) => None,
+                };
+                match decode_pod(request, raw, "object", "pod") {
+                    Ok(pod) => {
+                        decoded = pod;
+                        &decoded
+                    }
+                    Err(response) => {
+                        self.recorder.record_error(true, request);
+                        return *response;
+                    }
+                }
             }
         };
         if request.operation == Operation::Update {
@@ -85,7 +98,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 return Response::allow();
             }
         }
-        self.evaluate_pod(request, &policy, &label_errors, &pod, true)
+        self.evaluate_pod(request, &policy, &label_errors, pod, true)
     }
 
     /// Looks up the request's namespace; an empty name fails like the Kubernetes client.
