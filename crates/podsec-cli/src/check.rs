@@ -2,22 +2,49 @@
 
 use std::io;
 
+use podsec_admission::Response;
 use podsec_manifest::{
     DecodeError, Document, Entry, Object, PodTemplate, Skipped, TemplateLocation,
 };
 use podsec_policy::defaults::apply_api_server_defaults;
-use podsec_policy::{Evaluation, LevelVersion};
+use podsec_policy::{Evaluation, LevelVersion, Registry, Version};
+use std::sync::Arc;
+
+use crate::namespace_mode::Cluster;
 use rayon::prelude::*;
 
 use crate::input::{self, InputError};
 
+/// How objects are judged.
+#[derive(Debug)]
+pub enum Mode {
+    /// Against one level and (requested) version.
+    Level(LevelVersion),
+    /// In their namespaces, by the admission engine.
+    Namespace(Box<Cluster>),
+}
+
 /// How objects are evaluated.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Options {
-    /// The level and (requested) version.
-    pub policy: LevelVersion,
+    /// Level or namespace mode.
+    pub mode: Mode,
     /// Skip the API server's defaulting.
     pub raw: bool,
+    /// The cluster's Kubernetes version (defaulting rules).
+    pub kube: Version,
+    /// The checks, with `latest` meaning the cluster's version.
+    pub registry: Arc<Registry>,
+}
+
+impl Options {
+    /// The level and version of level mode; `None` in namespace mode.
+    pub fn level_policy(&self) -> Option<LevelVersion> {
+        match &self.mode {
+            Mode::Level(policy) => Some(*policy),
+            Mode::Namespace(_) => None,
+        }
+    }
 }
 
 /// What happened to one object.
@@ -38,7 +65,7 @@ pub struct Evaluated {
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
-    /// `metadata.namespace`.
+    /// `metadata.namespace`; in namespace mode, the namespace the object is judged in.
     pub namespace: Option<String>,
     /// 1-based line where the object starts.
     pub line: usize,
@@ -46,8 +73,15 @@ pub struct Evaluated {
     pub doc: usize,
     /// Where its pod template lives (to rewrite finding paths).
     pub location: TemplateLocation,
+    /// The level and version `evaluation` is against: the requested one, or in namespace
+    /// mode the namespace's enforce policy.
+    pub policy: LevelVersion,
     /// The result.
     pub evaluation: Evaluation,
+    /// Whether the object counts as allowed.
+    pub allowed: bool,
+    /// Namespace mode: the admission response for creating the object.
+    pub admission: Option<Box<Response>>,
 }
 
 /// Counts over a run.
@@ -63,6 +97,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Input and decoding errors.
     pub errors: usize,
+    /// Evaluated objects whose admission response holds warnings (namespace mode).
+    pub warned: usize,
 }
 
 impl Summary {
@@ -81,10 +117,13 @@ impl Summary {
         match outcome {
             Outcome::Evaluated(e) => {
                 self.evaluated += 1;
-                if e.evaluation.is_allowed() {
+                if e.allowed {
                     self.allowed += 1;
                 } else {
                     self.denied += 1;
+                }
+                if e.admission.as_ref().is_some_and(|a| !a.warnings.is_empty()) {
+                    self.warned += 1;
                 }
             }
             Outcome::Skipped(_) => self.skipped += 1,
@@ -113,7 +152,7 @@ const INPUTS_PER_WINDOW: usize = 256;
 /// evaluated in parallel, a few units of work per thread at a time.
 pub fn run(
     paths: &[std::path::PathBuf],
-    options: Options,
+    options: &Options,
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
@@ -200,42 +239,95 @@ fn set_doc(outcome: &mut Outcome, doc: usize) {
     }
 }
 
-fn outcome(result: Result<Entry, DecodeError>, options: Options) -> Outcome {
+fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
     match result {
         Ok(Entry::Object(object)) => Outcome::Evaluated(evaluate(object, options)),
+        Ok(Entry::Namespace(namespace)) => match &options.mode {
+            Mode::Level(_) => Outcome::Skipped(namespace.into_skipped()),
+            Mode::Namespace(cluster) => {
+                let judged = cluster.admit_namespace(&namespace);
+                Outcome::Evaluated(Evaluated {
+                    kind: "Namespace".to_owned(),
+                    name: namespace.name,
+                    namespace: None,
+                    line: namespace.line,
+                    doc: namespace.doc,
+                    location: TemplateLocation::Pod,
+                    policy: judged.policy,
+                    evaluation: judged.evaluation,
+                    allowed: judged.allowed,
+                    admission: Some(Box::new(judged.response)),
+                })
+            }
+        },
         Ok(Entry::Skipped(skipped)) => Outcome::Skipped(skipped),
-        Ok(Entry::Namespace(namespace)) => Outcome::Skipped(namespace.into_skipped()),
         Err(err) => Outcome::Error(err),
     }
 }
 
 /// Evaluates one object, applying the API server's defaulting unless `raw`.
-pub fn evaluate(object: Object, options: Options) -> Evaluated {
+pub fn evaluate(object: Object, options: &Options) -> Evaluated {
     let Object {
         kind,
+        api_version,
         name,
         namespace,
         line,
         doc,
         template,
-        ..
     } = object;
     let PodTemplate {
         location,
-        metadata,
+        mut metadata,
         mut spec,
     } = template;
     if !options.raw {
-        apply_api_server_defaults(&mut spec, location.owner());
+        apply_cluster_defaults(&mut metadata, &mut spec, location.owner(), options.kube);
     }
-    let evaluation = podsec_policy::evaluate(options.policy, &metadata, &spec);
-    Evaluated {
-        kind,
-        name,
-        namespace,
-        line,
-        doc,
-        location,
-        evaluation,
+    match &options.mode {
+        Mode::Level(policy) => {
+            let evaluation =
+                options
+                    .registry
+                    .evaluate(policy.level, policy.version, &metadata, &spec);
+            Evaluated {
+                kind,
+                name,
+                namespace,
+                line,
+                doc,
+                location,
+                policy: *policy,
+                allowed: evaluation.is_allowed(),
+                evaluation,
+                admission: None,
+            }
+        }
+        Mode::Namespace(cluster) => {
+            let template = podsec_admission::decode::PodTemplate { metadata, spec };
+            let judged = cluster.admit(&kind, &api_version, &name, namespace.as_deref(), template);
+            Evaluated {
+                kind,
+                name,
+                namespace: Some(judged.namespace),
+                line,
+                doc,
+                location,
+                policy: judged.policy,
+                evaluation: judged.evaluation,
+                allowed: judged.allowed,
+                admission: Some(Box::new(judged.response)),
+            }
+        }
     }
+}
+
+/// The API server's defaulting for a cluster of version `kube`.
+fn apply_cluster_defaults(
+    _metadata: &mut podsec_policy::model::PodMetadata,
+    spec: &mut podsec_policy::model::PodSpec,
+    owner: podsec_policy::defaults::SpecOwner,
+    _kube: Version,
+) {
+    apply_api_server_defaults(spec, owner);
 }

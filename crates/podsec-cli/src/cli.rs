@@ -24,7 +24,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Evaluate the pods and pod templates of manifest files against a level and version.
+    /// Evaluate the pods and pod templates of manifest files, as Pod Security Admission
+    /// would: against a level and version (level mode), or in their namespaces, with the
+    /// namespaces' labels and the cluster's configuration (namespace mode).
     ///
     /// Exit status: 0 when every object is allowed, 1 when one is denied, 2 on a usage or
     /// input error (everything readable is still evaluated and reported).
@@ -56,33 +58,101 @@ pub enum Command {
 /// `podsec check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Pod Security Standards level to check against.
+    /// Level mode: the Pod Security Standards level every object is checked against
+    /// (default `restricted` when no namespace context is given). Without `--level` and
+    /// `--version`, objects are judged in their namespaces (namespace mode) when the inputs
+    /// hold a `Namespace` or a namespace flag is given.
     #[arg(
         long,
         env = "PODSEC_LEVEL",
         value_name = "LEVEL",
-        default_value = "restricted",
         value_parser = StrictParser::<Level>::new("--level", &["privileged", "baseline", "restricted"]),
     )]
-    pub level: Level,
+    pub level: Option<Level>,
 
-    /// Policy version: `latest` or a Kubernetes minor version `v1.N`.
+    /// Level mode: the policy version, `latest` or a Kubernetes minor version `v1.N`
+    /// (default `latest`).
     #[arg(
         long,
         env = "PODSEC_VERSION",
         value_name = "VERSION",
-        default_value = "latest",
         value_parser = StrictParser::<Version>::new("--version", &[]),
     )]
-    pub version: Version,
+    pub version: Option<Version>,
+
+    /// Namespace mode: the namespace of objects without `metadata.namespace` (default
+    /// `default`).
+    #[arg(
+        long,
+        short = 'n',
+        env = "PODSEC_NAMESPACE",
+        value_name = "NAMESPACE",
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub namespace: Option<String>,
+
+    /// Namespace mode: the labels of every namespace that has no `Namespace` object in the
+    /// inputs, as `KEY=VALUE,...`; the short keys `enforce`, `enforce-version`, `audit`,
+    /// `audit-version`, `warn`, `warn-version` stand for `pod-security.kubernetes.io/<key>`.
+    #[arg(
+        long,
+        env = "PODSEC_NAMESPACE_LABELS",
+        value_name = "KEY=VALUE,...",
+        value_parser = crate::namespace_mode::parse_labels,
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub namespace_labels: Option<std::collections::BTreeMap<String, String>>,
+
+    /// Namespace mode: the cluster's defaults and exemptions, from a
+    /// `PodSecurityConfiguration` or an `AdmissionConfiguration` holding one (default:
+    /// upstream's, `privileged:latest` and no exemptions).
+    #[arg(
+        long,
+        env = "PODSEC_CONFIG",
+        value_name = "FILE",
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Namespace mode: the user creating the objects (for the configuration's exempt
+    /// usernames).
+    #[arg(
+        long,
+        env = "PODSEC_USERNAME",
+        value_name = "USER",
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub username: Option<String>,
+
+    /// Namespace mode: count a workload whose pod template the namespace's enforce policy
+    /// would deny as denied (the API server creates it, and its pods then fail to be
+    /// created).
+    #[arg(
+        long,
+        env = "PODSEC_ENFORCE_WORKLOADS",
+        value_parser = BoolishValueParser::new(),
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub enforce_workloads: bool,
+
+    /// The Kubernetes version of the cluster, `v1.N` or `latest` (the newest known, v1.37):
+    /// which defaulting the API server applies, and what `latest` means.
+    #[arg(
+        long,
+        env = "PODSEC_KUBE_VERSION",
+        value_name = "VERSION",
+        default_value = "latest",
+        value_parser = StrictParser::<Version>::new("--kube-version", &[]),
+    )]
+    pub kube_version: Version,
 
     /// Output format.
     #[arg(long, env = "PODSEC_FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
     /// Evaluate objects exactly as written, without the API server's defaulting
-    /// (sourceless volumes become `emptyDir`; a hostNetwork pod's ports get
-    /// `hostPort = containerPort`).
+    /// (sourceless volumes become `emptyDir`, a hostNetwork pod's ports get
+    /// `hostPort = containerPort`, ...: see the README's table).
     #[arg(long, env = "PODSEC_RAW", value_parser = BoolishValueParser::new())]
     pub raw: bool,
 
@@ -95,6 +165,22 @@ pub struct CheckArgs {
     /// files, in sorted order), or `-` for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+impl CheckArgs {
+    /// Whether a flag of namespace mode is given.
+    pub fn has_namespace_flags(&self) -> bool {
+        self.namespace.is_some()
+            || self.namespace_labels.is_some()
+            || self.config.is_some()
+            || self.username.is_some()
+            || self.enforce_workloads
+    }
+
+    /// Whether a flag of level mode is given.
+    pub fn has_level_flags(&self) -> bool {
+        self.level.is_some() || self.version.is_some()
+    }
 }
 
 /// How results are printed.

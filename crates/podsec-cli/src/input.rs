@@ -102,6 +102,22 @@ fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Standard input, read once: namespace mode reads the inputs twice (namespaces first).
+fn stdin() -> Result<&'static Vec<u8>, String> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+                .map_err(|err| err.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// Reads an input's text, which must be UTF-8.
 pub fn read(input: &Input) -> Result<String, InputError> {
     let error = |line, message| InputError {
@@ -110,16 +126,9 @@ pub fn read(input: &Input) -> Result<String, InputError> {
         message,
     };
     let bytes = match &input.source {
-        Source::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map(|_| bytes)
-        }
-        Source::File(path) => std::fs::read(path),
-    }
-    .map_err(|err| error(None, err.to_string()))?;
+        Source::Stdin => stdin().map_err(|message| error(None, message))?.clone(),
+        Source::File(path) => std::fs::read(path).map_err(|err| error(None, err.to_string()))?,
+    };
     String::from_utf8(bytes).map_err(|err| {
         let valid = err.utf8_error().valid_up_to();
         let bytes = err.as_bytes();

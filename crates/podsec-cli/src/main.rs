@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod explain;
 mod input;
+mod namespace_mode;
 mod report;
 mod serve;
 
@@ -13,7 +14,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use podsec_policy::LevelVersion;
+use std::sync::Arc;
+
+use podsec_admission::config::{self, AdmissionConfig};
+use podsec_policy::{Level, LevelVersion, Registry, Version};
 
 use crate::cli::{CheckArgs, Cli, Command};
 
@@ -63,10 +67,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(16 << 20)
         .build_global();
-    let options = check::Options {
-        policy: LevelVersion::new(args.level, args.version),
-        raw: args.raw,
-    };
+    let options = options(args)?;
     let stdout: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -76,8 +77,8 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
     let mut err = ClosedPipeIsFine(io::stderr().lock());
     let summary = {
-        let mut sink = report::sink(args.format, options.policy, &mut out, &mut err);
-        check::run(&args.paths, options, sink.as_mut()).context("writing the report")?
+        let mut sink = report::sink(args.format, options.level_policy(), &mut out, &mut err);
+        check::run(&args.paths, &options, sink.as_mut()).context("writing the report")?
     };
     out.flush().context("writing the report")?;
     if let Some(path) = &args.output {
@@ -88,6 +89,58 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         let _ = writeln!(err, "report written to {}", path.display());
     }
     Ok(summary.exit_code())
+}
+
+/// The run's options: level mode when `--level` or `--version` is given, or when there is
+/// no namespace context at all (no namespace flag, and no `Namespace` with a Pod Security
+/// label in the inputs); namespace mode otherwise.
+fn options(args: &CheckArgs) -> anyhow::Result<check::Options> {
+    let registry = Arc::new(
+        Registry::with_emulation_version(podsec_policy::checks::ALL, args.kube_version)
+            .context("building the checks for --kube-version")?,
+    );
+    let level_mode = |level: Option<Level>, version: Option<Version>| {
+        check::Mode::Level(LevelVersion::new(
+            level.unwrap_or(Level::Restricted),
+            version.unwrap_or(Version::Latest),
+        ))
+    };
+    let mode = if args.has_level_flags() {
+        level_mode(args.level, args.version)
+    } else {
+        let found = namespace_mode::scan(&args.paths);
+        if !args.has_namespace_flags() && !found.iter().any(namespace_mode::has_pod_security_labels)
+        {
+            level_mode(None, None)
+        } else {
+            let config = match &args.config {
+                None => AdmissionConfig::new(&config::load(b"")?)?,
+                Some(path) => config::load_any_file(path)
+                    .and_then(|c| AdmissionConfig::new(&c))
+                    .with_context(|| format!("--config {}", path.display()))?,
+            };
+            let namespaces = namespace_mode::InputNamespaces::new(
+                found,
+                args.namespace_labels.clone().unwrap_or_default(),
+            );
+            check::Mode::Namespace(Box::new(namespace_mode::Cluster::new(
+                config,
+                namespaces,
+                Arc::clone(&registry),
+                args.namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_owned()),
+                args.username.clone().unwrap_or_default(),
+                args.enforce_workloads,
+            )))
+        }
+    };
+    Ok(check::Options {
+        mode,
+        raw: args.raw,
+        kube: args.kube_version,
+        registry,
+    })
 }
 
 /// A writer for which a closed pipe (`podsec check ... | head`) is not an error: the rest

@@ -20,13 +20,14 @@ fn podsec(args: &[&str], stdin: Option<&str>) -> Run {
 
 fn podsec_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PODSEC_") {
+            command.env_remove(key);
+        }
+    }
     command
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("PODSEC_LEVEL")
-        .env_remove("PODSEC_VERSION")
-        .env_remove("PODSEC_FORMAT")
-        .env_remove("PODSEC_RAW")
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -94,6 +94,11 @@ where
         &self.config
     }
 
+    /// The namespace lookup.
+    pub fn namespaces(&self) -> &N {
+        &self.namespaces
+    }
+
     /// The metrics recorder.
     pub fn recorder(&self) -> &R {
         &self.recorder

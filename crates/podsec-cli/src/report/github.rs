@@ -1,10 +1,11 @@
 //! `--format github`: GitHub Actions workflow commands, one `::error` annotation per
-//! violation and per decode error, written as they are found; the summary line goes to
+//! violation (`::warning` when the API server would only warn: a workload in namespace
+//! mode) and per decode error; in namespace mode also the admission's own denials and
+//! warnings, written as they are found; the summary line goes to
 //! standard error (the job log) at the end.
 
 use std::io::{self, Write};
 
-use podsec_policy::LevelVersion;
 use podsec_policy::text::go_quote;
 
 use crate::check::{Outcome, Sink, Summary};
@@ -15,17 +16,11 @@ use crate::report::text::summary_line;
 pub struct GithubSink<'w> {
     out: &'w mut dyn Write,
     err: &'w mut dyn Write,
-    /// `"restricted:latest"`, quoted.
-    policy: String,
 }
 
 impl<'w> GithubSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
-        GithubSink {
-            out,
-            err,
-            policy: go_quote(&policy.to_string()),
-        }
+    pub fn new(out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+        GithubSink { out, err }
     }
 }
 
@@ -45,19 +40,48 @@ impl Sink for GithubSink<'_> {
                     } else {
                         &e.name
                     });
+                    // A violation the API server would only warn about is a warning.
+                    let command = if e.allowed { "warning" } else { "error" };
                     for violation in &e.evaluation.violations {
                         let title = format!("PodSecurity {}", violation.check);
                         let message = format!(
                             "{object} violates PodSecurity {}: {}",
-                            self.policy,
+                            go_quote(&e.policy.to_string()),
                             violation.to_message()
                         );
-                        annotation(self.out, file, Some(e.line), &title, &message)?;
+                        annotation(self.out, command, file, Some(e.line), &title, &message)?;
+                    }
+                    if let Some(admission) =
+                        e.admission.as_ref().filter(|_| e.evaluation.is_allowed())
+                    {
+                        if let Some(status) = admission.status.as_ref().filter(|_| !e.allowed) {
+                            let message = format!("{object}: {}", status.message);
+                            annotation(
+                                self.out,
+                                "error",
+                                file,
+                                Some(e.line),
+                                "PodSecurity admission",
+                                &message,
+                            )?;
+                        }
+                        for warning in &admission.warnings {
+                            let message = format!("{object}: {warning}");
+                            annotation(
+                                self.out,
+                                "warning",
+                                file,
+                                Some(e.line),
+                                "PodSecurity warning",
+                                &message,
+                            )?;
+                        }
                     }
                 }
                 Outcome::Error(err) => {
                     annotation(
                         self.out,
+                        "error",
                         file,
                         Some(err.line),
                         "podsec decode error",
@@ -73,6 +97,7 @@ impl Sink for GithubSink<'_> {
     fn input_error(&mut self, err: &InputError) -> io::Result<()> {
         annotation(
             self.out,
+            "error",
             &err.name,
             err.line,
             "podsec input error",
@@ -90,12 +115,13 @@ impl Sink for GithubSink<'_> {
 /// One `::error` workflow command.
 fn annotation(
     out: &mut dyn Write,
+    command: &str,
     file: &str,
     line: Option<usize>,
     title: &str,
     message: &str,
 ) -> io::Result<()> {
-    write!(out, "::error file={}", escape_property(file))?;
+    write!(out, "::{command} file={}", escape_property(file))?;
     if let Some(line) = line.filter(|l| *l > 0) {
         write!(out, ",line={line}")?;
     }
@@ -150,13 +176,21 @@ mod tests {
     #[test]
     fn annotation_line() {
         let mut out = Vec::new();
-        annotation(&mut out, "a,b:c.yaml", Some(3), "PodSecurity x", "m\n%").expect("write");
+        annotation(
+            &mut out,
+            "error",
+            "a,b:c.yaml",
+            Some(3),
+            "PodSecurity x",
+            "m\n%",
+        )
+        .expect("write");
         assert_eq!(
             String::from_utf8(out).expect("UTF-8"),
             "::error file=a%2Cb%3Ac.yaml,line=3,title=PodSecurity x::m%0A%25\n"
         );
         let mut out = Vec::new();
-        annotation(&mut out, "-", None, "t", "m").expect("write");
+        annotation(&mut out, "error", "-", None, "t", "m").expect("write");
         assert_eq!(
             String::from_utf8(out).expect("UTF-8"),
             "::error file=-,title=t::m\n"

@@ -6,7 +6,9 @@ use podsec_policy::{Finding, FindingKind, Violation};
 use serde::Serialize;
 use serde::ser::Serializer;
 
-use podsec_policy::LevelVersion;
+use std::collections::BTreeMap;
+
+use podsec_admission::Response;
 
 use crate::check::{Evaluated, Outcome, Sink, Summary};
 use crate::input::InputError;
@@ -16,19 +18,18 @@ use crate::input::InputError;
 /// hundreds of thousands of objects never holds them all).
 pub struct JsonSink<'w> {
     out: &'w mut dyn Write,
-    level: &'static str,
-    version: String,
+    /// Namespace mode adds `warned` to the summary.
+    namespace_mode: bool,
     results: usize,
     skipped: Vec<OwnedSkipped>,
     errors: Vec<OwnedError>,
 }
 
 impl<'w> JsonSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write) -> Self {
+    pub fn new(out: &'w mut dyn Write, namespace_mode: bool) -> Self {
         JsonSink {
             out,
-            level: policy.level.as_str(),
-            version: policy.version.to_string(),
+            namespace_mode,
             results: 0,
             skipped: Vec::new(),
             errors: Vec::new(),
@@ -52,7 +53,7 @@ impl Sink for JsonSink<'_> {
             match outcome {
                 Outcome::Evaluated(e) => {
                     self.separator()?;
-                    let result = JsonResult::new(file, e, self.level, &self.version);
+                    let result = JsonResult::new(file, e);
                     serde_json::to_writer(&mut *self.out, &result).map_err(io::Error::from)?;
                 }
                 Outcome::Skipped(s) => self.skipped.push(OwnedSkipped {
@@ -92,13 +93,23 @@ impl Sink for JsonSink<'_> {
         self.out.write_all(b",\n\"errors\": ")?;
         serde_json::to_writer(&mut *self.out, &self.errors).map_err(io::Error::from)?;
         self.out.write_all(b",\n\"summary\": ")?;
-        serde_json::to_writer(&mut *self.out, summary).map_err(io::Error::from)?;
+        let summary = JsonSummary {
+            summary,
+            namespace_mode: self.namespace_mode,
+        };
+        serde_json::to_writer(&mut *self.out, &summary).map_err(io::Error::from)?;
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }
 }
 
-impl Serialize for Summary {
+/// The summary object: `warned` only in namespace mode.
+pub(super) struct JsonSummary<'a> {
+    pub summary: &'a Summary,
+    pub namespace_mode: bool,
+}
+
+impl Serialize for JsonSummary<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Counts {
@@ -107,13 +118,17 @@ impl Serialize for Summary {
             denied: usize,
             skipped: usize,
             errors: usize,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            warned: Option<usize>,
         }
+        let s = self.summary;
         Counts {
-            evaluated: self.evaluated,
-            allowed: self.allowed,
-            denied: self.denied,
-            skipped: self.skipped,
-            errors: self.errors,
+            evaluated: s.evaluated,
+            allowed: s.allowed,
+            denied: s.denied,
+            skipped: s.skipped,
+            errors: s.errors,
+            warned: self.namespace_mode.then_some(s.warned),
         }
         .serialize(serializer)
     }
@@ -128,15 +143,50 @@ struct JsonResult<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<&'a str>,
-    level: &'a str,
-    version: &'a str,
+    level: &'static str,
+    version: String,
     allowed: bool,
     violations: Vec<JsonViolation<'a>>,
     message: String,
+    /// Namespace mode: the admission response for creating the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admission: Option<JsonAdmission<'a>>,
+}
+
+/// `{"allowed", "status": {"code", "reason", "message"} | null, "warnings", "auditAnnotations"}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonAdmission<'a> {
+    allowed: bool,
+    status: Option<JsonStatus<'a>>,
+    warnings: &'a [String],
+    audit_annotations: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct JsonStatus<'a> {
+    code: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+impl<'a> JsonAdmission<'a> {
+    fn new(response: &'a Response) -> Self {
+        JsonAdmission {
+            allowed: response.allowed,
+            status: response.status.as_ref().map(|s| JsonStatus {
+                code: s.code,
+                reason: &s.reason,
+                message: &s.message,
+            }),
+            warnings: &response.warnings,
+            audit_annotations: &response.audit_annotations,
+        }
+    }
 }
 
 impl<'a> JsonResult<'a> {
-    fn new(file: &'a str, e: &'a Evaluated, level: &'a str, version: &'a str) -> Self {
+    fn new(file: &'a str, e: &'a Evaluated) -> Self {
         JsonResult {
             file,
             doc: e.doc,
@@ -144,9 +194,9 @@ impl<'a> JsonResult<'a> {
             kind: &e.kind,
             name: &e.name,
             namespace: e.namespace.as_deref(),
-            level,
-            version,
-            allowed: e.evaluation.is_allowed(),
+            level: e.policy.level.as_str(),
+            version: e.policy.version.to_string(),
+            allowed: e.allowed,
             violations: e
                 .evaluation
                 .violations
@@ -154,6 +204,7 @@ impl<'a> JsonResult<'a> {
                 .map(|v| JsonViolation::new(v, e))
                 .collect(),
             message: e.evaluation.forbidden_detail(),
+            admission: e.admission.as_deref().map(JsonAdmission::new),
         }
     }
 }

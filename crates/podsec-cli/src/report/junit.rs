@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use podsec_policy::LevelVersion;
 use podsec_policy::text::go_quote;
 
 use crate::check::{Evaluated, Outcome, Sink, Summary};
@@ -18,8 +17,6 @@ use crate::input::InputError;
 /// Writes one `<testsuites>` document.
 pub struct JunitSink<'w> {
     out: &'w mut dyn Write,
-    /// `"restricted:latest"`, quoted.
-    policy: String,
     started: bool,
     /// The file whose test cases are being collected.
     suite: Option<Suite>,
@@ -37,10 +34,9 @@ struct Suite {
 }
 
 impl<'w> JunitSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write) -> Self {
+    pub fn new(out: &'w mut dyn Write) -> Self {
         JunitSink {
             out,
-            policy: go_quote(&policy.to_string()),
             started: false,
             suite: None,
         }
@@ -87,11 +83,10 @@ impl<'w> JunitSink<'w> {
 
 impl Sink for JunitSink<'_> {
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
-        let policy = self.policy.clone();
         let suite = self.suite(file)?;
         for outcome in outcomes {
             match outcome {
-                Outcome::Evaluated(e) => suite.object(e, &policy),
+                Outcome::Evaluated(e) => suite.object(e),
                 Outcome::Error(err) => suite.error(
                     &format!("document {} (line {})", err.doc, err.line),
                     "DecodeError",
@@ -123,7 +118,7 @@ impl Sink for JunitSink<'_> {
 }
 
 impl Suite {
-    fn object(&mut self, e: &Evaluated, policy: &str) {
+    fn object(&mut self, e: &Evaluated) {
         self.tests += 1;
         let mut name = format!("{} ", e.kind);
         if let Some(ns) = &e.namespace {
@@ -137,15 +132,19 @@ impl Suite {
             escape(&name),
             escape(&self.file)
         );
-        if e.evaluation.is_allowed() {
+        if e.allowed {
             self.body.push_str("/>\n");
             return;
         }
         self.failures += 1;
-        let message = format!(
-            "violates PodSecurity {policy}: {}",
-            e.evaluation.forbidden_detail()
-        );
+        let message = match e.admission.as_ref().and_then(|a| a.status.as_ref()) {
+            Some(status) if e.evaluation.is_allowed() => status.message.clone(),
+            _ => format!(
+                "violates PodSecurity {}: {}",
+                go_quote(&e.policy.to_string()),
+                e.evaluation.forbidden_detail()
+            ),
+        };
         let mut text = format!("{}:{}: {name}\n", self.file, e.line);
         for violation in &e.evaluation.violations {
             let _ = writeln!(text, "{}: {}", violation.check, violation.to_message());

@@ -12,8 +12,8 @@
 
 use std::io::{self, Write};
 
+use podsec_admission::Response;
 use podsec_manifest::SkipReason;
-use podsec_policy::LevelVersion;
 use podsec_policy::text::go_quote;
 
 use crate::check::{Evaluated, Outcome, Sink, Summary};
@@ -23,17 +23,11 @@ use crate::input::InputError;
 pub struct KubectlSink<'w> {
     out: &'w mut dyn Write,
     err: &'w mut dyn Write,
-    /// `"restricted:latest"`, quoted.
-    policy: String,
 }
 
 impl<'w> KubectlSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
-        KubectlSink {
-            out,
-            err,
-            policy: go_quote(&policy.to_string()),
-        }
+    pub fn new(out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+        KubectlSink { out, err }
     }
 
     /// A line on standard error, after what standard output holds so far (so that a
@@ -45,6 +39,10 @@ impl<'w> KubectlSink<'w> {
     }
 
     fn evaluated(&mut self, file: &str, e: &Evaluated) -> io::Result<()> {
+        if let Some(response) = &e.admission {
+            return self.admitted(file, e, response);
+        }
+        let policy = go_quote(&e.policy.to_string());
         let resource = resource(&e.kind);
         let allowed = e.evaluation.is_allowed();
         if e.kind == "Pod" && !allowed {
@@ -56,18 +54,35 @@ impl<'w> KubectlSink<'w> {
             return self.error_line(&format!(
                 "Error from server (Forbidden): error when creating {}: {subject} is forbidden: violates PodSecurity {}: {}",
                 go_quote(kubectl_file(file)),
-                self.policy,
+                policy,
                 e.evaluation.forbidden_detail()
             ));
         }
         if !allowed {
             self.error_line(&format!(
                 "Warning: would violate PodSecurity {}: {}",
-                self.policy,
+                policy,
                 e.evaluation.forbidden_detail()
             ))?;
         }
         writeln!(self.out, "{resource}/{} created", e.name)
+    }
+
+    /// Namespace mode: the lines of the admission response itself: its warnings, then the
+    /// error (`Error from server (<reason>)`) or the `created` line.
+    fn admitted(&mut self, file: &str, e: &Evaluated, response: &Response) -> io::Result<()> {
+        for warning in &response.warnings {
+            self.error_line(&format!("Warning: {warning}"))?;
+        }
+        match response.status.as_ref().filter(|_| !response.allowed) {
+            Some(status) => self.error_line(&format!(
+                "Error from server ({}): error when creating {}: {}",
+                status.reason,
+                go_quote(kubectl_file(file)),
+                status.message
+            )),
+            None => writeln!(self.out, "{}/{} created", resource(&e.kind), e.name),
+        }
     }
 }
 
@@ -135,6 +150,7 @@ fn resource(kind: &str) -> String {
         "Job" => "job.batch".to_owned(),
         "CronJob" => "cronjob.batch".to_owned(),
         "ReplicationController" => "replicationcontroller".to_owned(),
+        "Namespace" => "namespace".to_owned(),
         "PodTemplate" => "podtemplate".to_owned(),
         other => other.to_lowercase(),
     }

@@ -19,16 +19,23 @@ const SCHEMA: &str =
 const HELP_URI: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 /// The rule of documents and inputs that could not be read or decoded.
 pub const DECODE_ERROR: &str = "podsec/decode-error";
+/// Namespace mode: the API server would reject the object for another reason than a
+/// check (an invalid Pod Security label on a Namespace, an object that does not decode).
+pub const ADMISSION_DENIED: &str = "podsec/admission-denied";
+/// Namespace mode: the API server would admit the object with a warning (the namespace's
+/// warn policy is stricter than its enforce policy).
+pub const ADMISSION_WARNING: &str = "podsec/admission-warning";
 
 /// Streams a SARIF log: header and rules first, then one result per line.
 pub struct SarifSink<'w> {
     out: &'w mut dyn Write,
-    policy: LevelVersion,
+    /// Level mode's level and version (`None` in namespace mode).
+    policy: Option<LevelVersion>,
     results: usize,
 }
 
 impl<'w> SarifSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write) -> Self {
+    pub fn new(policy: Option<LevelVersion>, out: &'w mut dyn Write) -> Self {
         SarifSink {
             out,
             policy,
@@ -59,6 +66,59 @@ impl<'w> SarifSink<'w> {
         self.out.write_all(b",\"results\":[")
     }
 
+    /// One result per violation (an error when the object is denied, a warning when the
+    /// API server would only warn); in namespace mode also a denial that no check explains
+    /// and the warnings of an object whose enforce policy passes.
+    fn evaluated(&mut self, file: &str, e: &Evaluated) -> io::Result<()> {
+        let level = if e.allowed { "warning" } else { "error" };
+        for (index, violation) in e.evaluation.violations.iter().enumerate() {
+            let paths: Vec<String> = violation
+                .findings
+                .iter()
+                .map(|f| e.location.object_path(&f.path))
+                .collect();
+            let result = json!({
+                "ruleId": violation.check.as_str(),
+                "ruleIndex": rule_index(violation.check.as_str()),
+                "level": level,
+                "message": {"text": violation.to_message()},
+                "locations": [location(file, Some(e.line), Some(e))],
+                "properties": {
+                    "policy": e.policy.to_string(),
+                    "doc": e.doc,
+                    "violation": index,
+                    "paths": paths,
+                },
+            });
+            self.result(&result)?;
+        }
+        let Some(admission) = &e.admission else {
+            return Ok(());
+        };
+        let mut extra = Vec::new();
+        if !e.allowed && e.evaluation.is_allowed() {
+            let message = admission.status.as_ref().map_or("", |s| s.message.as_str());
+            extra.push((ADMISSION_DENIED, "error", message));
+        }
+        if e.evaluation.is_allowed() {
+            for warning in &admission.warnings {
+                extra.push((ADMISSION_WARNING, "warning", warning.as_str()));
+            }
+        }
+        for (rule, level, message) in extra {
+            let result = json!({
+                "ruleId": rule,
+                "ruleIndex": rule_index(rule),
+                "level": level,
+                "message": {"text": message},
+                "locations": [location(file, Some(e.line), Some(e))],
+                "properties": {"policy": e.policy.to_string(), "doc": e.doc},
+            });
+            self.result(&result)?;
+        }
+        Ok(())
+    }
+
     fn result(&mut self, result: &Value) -> io::Result<()> {
         if self.results == 0 {
             self.start()?;
@@ -75,30 +135,7 @@ impl Sink for SarifSink<'_> {
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {
-                Outcome::Evaluated(e) => {
-                    for (index, violation) in e.evaluation.violations.iter().enumerate() {
-                        let rule = rule_index(violation.check.as_str());
-                        let paths: Vec<String> = violation
-                            .findings
-                            .iter()
-                            .map(|f| e.location.object_path(&f.path))
-                            .collect();
-                        let result = json!({
-                            "ruleId": violation.check.as_str(),
-                            "ruleIndex": rule,
-                            "level": "error",
-                            "message": {"text": violation.to_message()},
-                            "locations": [location(file, Some(e.line), Some(e))],
-                            "properties": {
-                                "policy": self.policy.to_string(),
-                                "doc": e.doc,
-                                "violation": index,
-                                "paths": paths,
-                            },
-                        });
-                        self.result(&result)?;
-                    }
-                }
+                Outcome::Evaluated(e) => self.evaluated(file, e)?,
                 Outcome::Error(err) => {
                     let result = json!({
                         "ruleId": DECODE_ERROR,
@@ -133,11 +170,18 @@ impl Sink for SarifSink<'_> {
         } else {
             self.out.write_all(b"\n")?;
         }
-        let properties = json!({
-            "level": self.policy.level.as_str(),
-            "version": self.policy.version.to_string(),
-            "summary": summary,
-        });
+        let summary = super::json::JsonSummary {
+            summary,
+            namespace_mode: self.policy.is_none(),
+        };
+        let properties = match self.policy {
+            Some(policy) => json!({
+                "level": policy.level.as_str(),
+                "version": policy.version.to_string(),
+                "summary": summary,
+            }),
+            None => json!({"mode": "namespace", "summary": summary}),
+        };
         self.out.write_all(b"],\"properties\":")?;
         serde_json::to_writer(&mut *self.out, &properties).map_err(io::Error::from)?;
         self.out.write_all(b"}]}\n")?;
@@ -145,11 +189,18 @@ impl Sink for SarifSink<'_> {
     }
 }
 
-/// Index of a check's rule in `tool.driver.rules` (the order of [`checks::ALL`]).
+/// Index of a rule in `tool.driver.rules` (the order of [`checks::ALL`], then podsec's own
+/// rules).
 fn rule_index(id: &str) -> usize {
+    let own = [DECODE_ERROR, ADMISSION_DENIED, ADMISSION_WARNING];
     checks::ALL
         .iter()
         .position(|c| c.id.as_str() == id)
+        .or_else(|| {
+            own.iter()
+                .position(|o| *o == id)
+                .map(|i| checks::ALL.len() + i)
+        })
         .unwrap_or(checks::ALL.len())
 }
 
@@ -162,6 +213,20 @@ fn rules() -> Vec<Value> {
         "shortDescription": {"text": "An input that could not be read or decoded as Kubernetes objects."},
         "fullDescription": {"text": "The file, or one document of it, is not valid YAML or JSON, or a field has the wrong type; its objects were not checked."},
         "defaultConfiguration": {"level": "error"},
+    }));
+    rules.push(json!({
+        "id": ADMISSION_DENIED,
+        "name": "AdmissionDenied",
+        "shortDescription": {"text": "The API server would reject the object (namespace mode)."},
+        "fullDescription": {"text": "Pod Security Admission would reject creating the object for a reason no check names, such as an invalid pod-security.kubernetes.io label on a Namespace."},
+        "defaultConfiguration": {"level": "error"},
+    }));
+    rules.push(json!({
+        "id": ADMISSION_WARNING,
+        "name": "AdmissionWarning",
+        "shortDescription": {"text": "The API server would admit the object with a warning (namespace mode)."},
+        "fullDescription": {"text": "The object passes its namespace's enforce policy, but Pod Security Admission would return a warning, for example because the namespace's warn policy is stricter."},
+        "defaultConfiguration": {"level": "warning"},
     }));
     rules
 }
@@ -256,11 +321,14 @@ mod tests {
     #[test]
     fn every_check_is_a_rule() {
         let rules = rules();
-        assert_eq!(rules.len(), 20);
+        assert_eq!(rules.len(), 22);
         for (i, check) in checks::ALL.iter().enumerate() {
             assert_eq!(rules[i]["id"], check.id.as_str());
             assert_eq!(rule_index(check.id.as_str()), i);
         }
         assert_eq!(rules[19]["id"], DECODE_ERROR);
+        for (i, rule) in rules.iter().enumerate() {
+            assert_eq!(rule_index(rule["id"].as_str().unwrap()), i);
+        }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::io::{self, Write};
 
-use podsec_policy::LevelVersion;
-
 use crate::check::{Evaluated, Outcome, Sink, Summary};
 use crate::input::InputError;
 
@@ -14,16 +12,14 @@ pub struct TextSink<'w> {
     err: &'w mut dyn Write,
     /// Error lines, printed after the results.
     errors: Vec<String>,
-    policy: String,
 }
 
 impl<'w> TextSink<'w> {
-    pub fn new(policy: LevelVersion, out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+    pub fn new(out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
         TextSink {
             out,
             err,
             errors: Vec::new(),
-            policy: policy.to_string(),
         }
     }
 }
@@ -36,14 +32,23 @@ impl Sink for TextSink<'_> {
                     write!(self.out, "{file}:{} {} ", e.line, e.kind)?;
                     write_name(self.out, e)?;
                     if e.evaluation.is_allowed() {
-                        writeln!(self.out, ": allowed")?;
+                        match e.admission.as_ref().and_then(|a| a.status.as_ref()) {
+                            Some(status) if !e.allowed => {
+                                writeln!(self.out, ": denied: {}", status.message)?
+                            }
+                            _ => writeln!(self.out, ": allowed")?,
+                        }
                     } else {
                         writeln!(
                             self.out,
-                            ": violates PodSecurity \"{}\": {}",
-                            self.policy,
+                            ": {}violates PodSecurity \"{}\": {}",
+                            if e.allowed { "allowed, but " } else { "" },
+                            e.policy,
                             e.evaluation.forbidden_detail()
                         )?;
+                    }
+                    for warning in e.admission.iter().flat_map(|a| &a.warnings) {
+                        writeln!(self.out, "  warning: {warning}")?;
                     }
                 }
                 Outcome::Error(e) => self.errors.push(format!("error: {file}: {e}")),
@@ -85,7 +90,7 @@ fn write_name(out: &mut dyn Write, e: &Evaluated) -> io::Result<()> {
 /// `3 objects checked: 1 allowed, 2 denied, 1 skipped, 0 errors`.
 pub fn summary_line(s: &Summary) -> String {
     format!(
-        "{} {} checked: {} allowed, {} denied, {} skipped, {} {}",
+        "{} {} checked: {} allowed, {} denied, {} skipped, {} {}{}",
         s.evaluated,
         if s.evaluated == 1 {
             "object"
@@ -97,5 +102,10 @@ pub fn summary_line(s: &Summary) -> String {
         s.skipped,
         s.errors,
         if s.errors == 1 { "error" } else { "errors" },
+        if s.warned > 0 {
+            format!(", {} with warnings", s.warned)
+        } else {
+            String::new()
+        },
     )
 }

@@ -1,0 +1,369 @@
+//! Namespace mode: every object is judged as the API server would judge its creation in its
+//! namespace, by the admission engine itself ([`Admission::validate_decoded`]).
+//!
+//! The namespace's labels come from the `Namespace` objects of the inputs (all inputs are
+//! scanned for them first), else from `--namespace-labels`; the cluster's defaults and
+//! exemptions from `--config`, else upstream's (`privileged:latest`, no exemptions).
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use podsec_admission::config::AdmissionConfig;
+use podsec_admission::decode::{Namespace, PodTemplate};
+use podsec_admission::labels::policy_from_labels;
+use podsec_admission::{
+    Admission, GroupVersionKind, GroupVersionResource, LookupError, NamespaceGetter, NoopRecorder,
+    Operation, Request, Response, StaticPods,
+};
+use podsec_policy::{Evaluation, LevelVersion, Registry};
+use rayon::prelude::*;
+
+use crate::input;
+
+/// The prefix of the Pod Security labels.
+const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+
+/// The short keys `--namespace-labels` expands.
+const SHORT_KEYS: &[&str] = &[
+    "enforce",
+    "enforce-version",
+    "audit",
+    "audit-version",
+    "warn",
+    "warn-version",
+];
+
+/// Parses `--namespace-labels`: `KEY=VALUE,...`, short keys expanded.
+pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut labels = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!("{pair:?} is not KEY=VALUE"));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(format!("{pair:?} has an empty key"));
+        }
+        let key = if SHORT_KEYS.contains(&key) {
+            format!("{LABEL_PREFIX}{key}")
+        } else {
+            key.to_owned()
+        };
+        labels.insert(key, value.trim().to_owned());
+    }
+    Ok(labels)
+}
+
+/// The namespaces of the inputs; any other namespace has the fallback labels (a real
+/// cluster would answer `namespaces "x" not found`, which is not what a user checking
+/// manifests before creating their namespace wants to read).
+#[derive(Debug, Default)]
+pub struct InputNamespaces {
+    found: HashMap<String, Arc<Namespace>>,
+    fallback: BTreeMap<String, String>,
+}
+
+impl InputNamespaces {
+    /// The namespaces `found` (the last of a name wins, as the last `kubectl apply` would),
+    /// and the labels of every other namespace.
+    pub fn new(
+        found: impl IntoIterator<Item = podsec_manifest::Namespace>,
+        fallback: BTreeMap<String, String>,
+    ) -> Self {
+        let found = found
+            .into_iter()
+            .map(|ns| {
+                let namespace = Namespace {
+                    name: ns.name.clone(),
+                    labels: ns.labels,
+                };
+                (ns.name, Arc::new(namespace))
+            })
+            .collect();
+        InputNamespaces { found, fallback }
+    }
+
+    fn get(&self, name: &str) -> Arc<Namespace> {
+        self.found.get(name).cloned().unwrap_or_else(|| {
+            Arc::new(Namespace {
+                name: name.to_owned(),
+                labels: self.fallback.clone(),
+            })
+        })
+    }
+}
+
+impl NamespaceGetter for InputNamespaces {
+    fn get_namespace(
+        &self,
+        name: &str,
+        _deadline: Option<Instant>,
+    ) -> impl Future<Output = Result<Arc<Namespace>, LookupError>> + Send {
+        std::future::ready(Ok(self.get(name)))
+    }
+}
+
+/// Whether a namespace carries a `pod-security.kubernetes.io/` label: the inputs then
+/// express a policy, and `podsec check` without `--level` uses namespace mode.
+pub fn has_pod_security_labels(namespace: &podsec_manifest::Namespace) -> bool {
+    namespace.labels.keys().any(|k| k.starts_with(LABEL_PREFIX))
+}
+
+/// Reads every input and returns the `Namespace` objects they hold (inputs that cannot be
+/// read or documents that do not decode are skipped here: the check itself reports them).
+pub fn scan(paths: &[PathBuf]) -> Vec<podsec_manifest::Namespace> {
+    let inputs = input::expand(paths);
+    let per_input: Vec<Vec<podsec_manifest::Namespace>> = inputs
+        .par_iter()
+        .map(|input| {
+            let Ok(input) = input else {
+                return Vec::new();
+            };
+            let Ok(text) = input::read(input) else {
+                return Vec::new();
+            };
+            if !text.contains("Namespace") {
+                return Vec::new();
+            }
+            podsec_manifest::documents(&text)
+                .iter()
+                .filter(|doc| doc.text().contains("Namespace"))
+                .flat_map(|doc| doc.decode())
+                .filter_map(|entry| match entry {
+                    Ok(podsec_manifest::Entry::Namespace(ns)) => Some(ns),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    per_input.into_iter().flatten().collect()
+}
+
+/// A cluster, offline: the engine with the inputs' namespaces and the configuration.
+#[derive(Debug)]
+pub struct Cluster {
+    engine: Admission<InputNamespaces, StaticPods, NoopRecorder>,
+    registry: Arc<Registry>,
+    default_namespace: String,
+    username: String,
+    enforce_workloads: bool,
+}
+
+/// The cluster's answer for one object.
+#[derive(Debug)]
+pub struct Judged {
+    /// The object's namespace (its own, else the default one; a Namespace's own name).
+    pub namespace: String,
+    /// The namespace's enforce policy.
+    pub policy: LevelVersion,
+    /// The pod or template against the enforce policy (empty when exempt).
+    pub evaluation: Evaluation,
+    /// Whether podsec counts the object as allowed: the API server's decision, and for a
+    /// workload under `--enforce-workloads` also its template's enforce evaluation.
+    pub allowed: bool,
+    /// The admission response, exactly as the API server's admission would hold it.
+    pub response: Response,
+}
+
+impl Cluster {
+    /// A cluster of `namespaces` with `config`; objects without a namespace are created in
+    /// `default_namespace` by `username`.
+    pub fn new(
+        config: AdmissionConfig,
+        namespaces: InputNamespaces,
+        registry: Arc<Registry>,
+        default_namespace: String,
+        username: String,
+        enforce_workloads: bool,
+    ) -> Self {
+        let engine = Admission::new(config, namespaces, StaticPods::default(), NoopRecorder)
+            .with_registry(Arc::clone(&registry));
+        Cluster {
+            engine,
+            registry,
+            default_namespace,
+            username,
+            enforce_workloads,
+        }
+    }
+
+    fn namespace_of(&self, namespace: Option<&str>) -> String {
+        namespace.unwrap_or(&self.default_namespace).to_owned()
+    }
+
+    /// The enforce policy of `namespace` (fail-closed on invalid labels, as admission does).
+    fn enforce_policy(&self, namespace: &str) -> LevelVersion {
+        let labels = &self.engine_namespaces().get(namespace).labels;
+        policy_from_labels(labels, &self.engine.config().defaults)
+            .0
+            .enforce
+    }
+
+    fn engine_namespaces(&self) -> &InputNamespaces {
+        self.engine.namespaces()
+    }
+
+    /// Creating the pod or workload `kind` (`apiVersion` `api_version`) called `name` in
+    /// `namespace`, whose pod (template) is `template`, already defaulted.
+    pub fn admit(
+        &self,
+        kind: &str,
+        api_version: &str,
+        name: &str,
+        namespace: Option<&str>,
+        template: PodTemplate,
+    ) -> Judged {
+        let namespace = self.namespace_of(namespace);
+        let request = create_request(kind, api_version, name, &namespace, &self.username);
+        let response = now(self.engine.validate_decoded(&request, Some(&template)));
+
+        let policy = self.enforce_policy(&namespace);
+        let exempt = self.engine.config().exemptions.exemption(
+            &namespace,
+            &self.username,
+            template.spec.runtime_class_name.as_deref(),
+        );
+        let evaluation = match exempt {
+            Some(_) => Evaluation::default(),
+            None => self.registry.evaluate(
+                policy.level,
+                policy.version,
+                &template.metadata,
+                &template.spec,
+            ),
+        };
+        let allowed = response.allowed
+            && (kind == "Pod" || !self.enforce_workloads || evaluation.is_allowed());
+        Judged {
+            namespace,
+            policy,
+            evaluation,
+            allowed,
+            response,
+        }
+    }
+
+    /// Creating the namespace `ns`: its labels are validated (an invalid label is a
+    /// `422 Invalid`), and an exempt namespace gets a warning.
+    pub fn admit_namespace(&self, ns: &podsec_manifest::Namespace) -> Judged {
+        let object = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns.name, "labels": ns.labels},
+        });
+        let mut request = create_request("Namespace", "v1", &ns.name, &ns.name, &self.username);
+        request.object = serde_json::value::to_raw_value(&object).ok();
+        let response = now(self.engine.validate(&request));
+        let policy = policy_from_labels(&ns.labels, &self.engine.config().defaults)
+            .0
+            .enforce;
+        Judged {
+            namespace: ns.name.clone(),
+            policy,
+            evaluation: Evaluation::default(),
+            allowed: response.allowed,
+            response,
+        }
+    }
+}
+
+/// A `CREATE` request for an object of `kind` (its resource is the lower-case plural kind,
+/// as for every kind podsec evaluates).
+fn create_request(
+    kind: &str,
+    api_version: &str,
+    name: &str,
+    namespace: &str,
+    username: &str,
+) -> Request {
+    let (group, version) = match api_version.rsplit_once('/') {
+        Some((group, version)) => (group, version),
+        None if api_version.is_empty() => ("", "v1"),
+        None => ("", api_version),
+    };
+    let (group, version) = (group.to_owned(), version.to_owned());
+    Request {
+        uid: String::new(),
+        kind: GroupVersionKind {
+            group: group.clone(),
+            version: version.clone(),
+            kind: kind.to_owned(),
+        },
+        resource: GroupVersionResource {
+            group,
+            version,
+            resource: format!("{}s", kind.to_lowercase()),
+        },
+        subresource: String::new(),
+        name: name.to_owned(),
+        namespace: namespace.to_owned(),
+        operation: Operation::Create,
+        username: username.to_owned(),
+        object: None,
+        old_object: None,
+        dry_run: false,
+        deadline: None,
+    }
+}
+
+/// Runs a future that is ready at once: the engine's lookups here are in memory.
+fn now<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_expand_short_keys() {
+        let labels = parse_labels("enforce=baseline, warn-version=v1.30,team=a").unwrap();
+        assert_eq!(
+            labels,
+            BTreeMap::from([
+                (
+                    "pod-security.kubernetes.io/enforce".into(),
+                    "baseline".into()
+                ),
+                (
+                    "pod-security.kubernetes.io/warn-version".into(),
+                    "v1.30".into()
+                ),
+                ("team".into(), "a".into()),
+            ])
+        );
+        assert!(parse_labels("enforce").unwrap_err().contains("KEY=VALUE"));
+        assert!(parse_labels("=x").unwrap_err().contains("empty key"));
+        assert_eq!(parse_labels("").unwrap(), BTreeMap::new());
+    }
+
+    #[test]
+    fn requests_name_the_resource() {
+        let r = create_request("Deployment", "apps/v1", "web", "shop", "alice");
+        assert_eq!(
+            (r.resource.group.as_str(), r.resource.resource.as_str()),
+            ("apps", "deployments")
+        );
+        let r = create_request("Pod", "v1", "p", "shop", "");
+        assert_eq!(
+            (r.resource.group.as_str(), r.resource.resource.as_str()),
+            ("", "pods")
+        );
+        let r = create_request("CronJob", "", "c", "shop", "");
+        assert_eq!(
+            (r.kind.version.as_str(), r.resource.resource.as_str()),
+            ("v1", "cronjobs")
+        );
+    }
+}
