@@ -6,7 +6,7 @@ use podsec_admission::Response;
 use podsec_manifest::{
     DecodeError, Document, Entry, Object, PodTemplate, Skipped, TemplateLocation,
 };
-use podsec_policy::defaults::apply_api_server_defaults;
+use podsec_policy::defaults::apply_cluster_defaults;
 use podsec_policy::{Evaluation, LevelVersion, Registry, Version};
 use std::sync::Arc;
 
@@ -320,14 +320,4 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
             }
         }
     }
-}
-
-/// The API server's defaulting for a cluster of version `kube`.
-fn apply_cluster_defaults(
-    _metadata: &mut podsec_policy::model::PodMetadata,
-    spec: &mut podsec_policy::model::PodSpec,
-    owner: podsec_policy::defaults::SpecOwner,
-    _kube: Version,
-) {
-    apply_api_server_defaults(spec, owner);
 }

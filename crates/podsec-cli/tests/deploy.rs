@@ -456,7 +456,7 @@ fn kustomize(dir: &Path) -> Vec<Value> {
     let rendered = dir.join("rendered.out.yaml");
     fs::write(&rendered, &output.stdout).expect("write rendered");
     let check = podsec()
-        .args(["check", "--format", "json"])
+        .args(["check", "--format", "json", "--level", "restricted"])
         .arg(&rendered)
         .output()
         .expect("podsec check");
@@ -464,6 +464,28 @@ fn kustomize(dir: &Path) -> Vec<Value> {
     assert_eq!(check.status.code(), Some(0), "{report}");
     assert_eq!(report["summary"]["evaluated"], 1, "{report}");
     assert_eq!(report["summary"]["allowed"], 1, "{report}");
+    // In namespace mode (the rendered Namespace carries Pod Security labels) the webhook is
+    // created in its own namespace without a warning or an audit violation.
+    let check = podsec()
+        .args(["check", "--format", "json"])
+        .arg(&rendered)
+        .output()
+        .expect("podsec check");
+    let report: Value = serde_json::from_slice(&check.stdout).expect("json report");
+    assert_eq!(check.status.code(), Some(0), "{report}");
+    assert_eq!(report["summary"]["warned"], 0, "{report}");
+    let deployment = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["kind"] == "Deployment")
+        .expect("the webhook Deployment");
+    assert_eq!(deployment["namespace"], "podsec", "{report}");
+    assert_eq!(deployment["level"], "restricted", "{report}");
+    assert_eq!(
+        deployment["admission"]["auditAnnotations"],
+        serde_json::json!({})
+    );
     parse_docs(&String::from_utf8_lossy(&output.stdout), "kustomize output")
 }
 

@@ -10,6 +10,22 @@ use serde_json::Value;
 /// The fixture with a document that does not parse (between two that do).
 const MALFORMED: &str = "crates/podsec-cli/tests/fixtures/malformed.yaml";
 
+/// The examples in level mode: every object against `restricted:latest`.
+const LEVEL: &[&str] = &["--level", "restricted", "examples"];
+
+/// The examples in namespace mode: `examples/namespaces.yaml` labels the namespaces.
+const NAMESPACED: &[&str] = &["examples"];
+
+/// Every example file, in the order `podsec check examples` reads them.
+const EXAMPLE_FILES: &[&str] = &[
+    "examples/baseline/app.yaml",
+    "examples/cluster/podsecurity-config.yaml",
+    "examples/mixed.yaml",
+    "examples/namespaces.yaml",
+    "examples/privileged/node-agent.yaml",
+    "examples/restricted/web.yaml",
+];
+
 struct Run {
     code: i32,
     stdout: String,
@@ -32,6 +48,7 @@ fn check(format: &str, args: &[&str]) -> Run {
         .env_remove("PODSEC_VERSION")
         .env_remove("PODSEC_FORMAT")
         .env_remove("PODSEC_RAW")
+        .env_remove("PODSEC_COLOR")
         .output()
         .expect("podsec runs");
     Run {
@@ -79,7 +96,7 @@ fn valid_sarif(stdout: &str) -> Value {
 
 #[test]
 fn sarif_examples() {
-    let run = check("sarif", &["examples"]);
+    let run = check("sarif", LEVEL);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stderr, "");
     let log = valid_sarif(&run.stdout);
@@ -112,9 +129,61 @@ fn sarif_examples() {
     );
 }
 
-/// The 19 checks and the decode-error rule.
+/// The 19 checks, the decode-error rule and namespace mode's two admission rules.
 fn podsec_rules_count() -> usize {
-    20
+    22
+}
+
+#[test]
+fn sarif_examples_namespace_mode() {
+    let run = check("sarif", NAMESPACED);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log = valid_sarif(&run.stdout);
+    let sarif_run = &log["runs"][0];
+    assert_eq!(sarif_run["properties"]["mode"], "namespace");
+    let rules = sarif_run["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    let results = sarif_run["results"].as_array().expect("results");
+    // Denied pods are errors; violating workloads (admitted with a warning) and the
+    // warnings of pods that pass their enforce policy are warnings.
+    let json: Value = serde_json::from_str(&check("json", NAMESPACED).stdout).expect("JSON");
+    let mut expected = Vec::new();
+    for r in json["results"].as_array().expect("results") {
+        let level = if r["allowed"] == true {
+            "warning"
+        } else {
+            "error"
+        };
+        for v in r["violations"].as_array().expect("violations") {
+            expected.push((r["name"].clone(), v["check"].clone(), level));
+        }
+        if r["violations"].as_array().expect("violations").is_empty() {
+            for _ in r["admission"]["warnings"].as_array().expect("warnings") {
+                expected.push((
+                    r["name"].clone(),
+                    "podsec/admission-warning".into(),
+                    "warning",
+                ));
+            }
+        }
+    }
+    let got: Vec<(Value, Value, &str)> = results
+        .iter()
+        .map(|r| {
+            let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[index]["id"], r["ruleId"]);
+            (
+                r["locations"][0]["logicalLocations"][0]["name"].clone(),
+                r["ruleId"].clone(),
+                r["level"].as_str().expect("level"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(got.iter().any(|g| g.2 == "warning") && got.iter().any(|g| g.2 == "error"));
+    let results = serde_json::to_string_pretty(results).expect("JSON");
+    insta::assert_snapshot!("sarif_examples_namespace_mode", results);
 }
 
 #[test]
@@ -141,10 +210,7 @@ fn sarif_decode_error() {
     );
 
     // Nothing to report is still a valid log.
-    let run = check(
-        "sarif",
-        &["--level", "privileged", "examples/restricted-ok"],
-    );
+    let run = check("sarif", &["--level", "privileged", "examples/restricted"]);
     assert_eq!(run.code, 0);
     let log = valid_sarif(&run.stdout);
     assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
@@ -164,14 +230,14 @@ fn sarif_decode_error() {
 
 #[test]
 fn github_examples() {
-    let run = check("github", &["examples"]);
+    let run = check("github", LEVEL);
     assert_eq!(run.code, 1);
     for line in run.stdout.lines() {
         assert!(line.starts_with("::error file=examples/"), "{line}");
         assert!(line.contains(",title=PodSecurity "), "{line}");
     }
     // One annotation per violation: as many as the SARIF results.
-    let sarif: Value = serde_json::from_str(&check("sarif", &["examples"]).stdout).expect("SARIF");
+    let sarif: Value = serde_json::from_str(&check("sarif", LEVEL).stdout).expect("SARIF");
     assert_eq!(
         run.stdout.lines().count(),
         sarif["runs"][0]["results"]
@@ -181,9 +247,30 @@ fn github_examples() {
     );
     assert_eq!(
         run.stderr,
-        "7 objects checked: 3 allowed, 4 denied, 4 skipped, 0 errors\n"
+        "10 objects checked: 3 allowed, 7 denied, 8 skipped, 0 errors\n"
     );
     insta::assert_snapshot!("github_examples", run.stdout);
+}
+
+#[test]
+fn github_examples_namespace_mode() {
+    let run = check("github", NAMESPACED);
+    assert_eq!(run.code, 1);
+    let (mut errors, mut warnings) = (0, 0);
+    for line in run.stdout.lines() {
+        if line.starts_with("::error file=examples/") {
+            errors += 1;
+        } else {
+            assert!(line.starts_with("::warning file=examples/"), "{line}");
+            warnings += 1;
+        }
+    }
+    assert!(errors > 0 && warnings > 0, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "14 objects checked: 12 allowed, 2 denied, 4 skipped, 0 errors, 5 with warnings\n"
+    );
+    insta::assert_snapshot!("github_examples_namespace_mode", run.stdout);
 }
 
 #[test]
@@ -275,22 +362,14 @@ fn parse_junit(xml: &str) -> Vec<Suite> {
 
 #[test]
 fn junit_examples() {
-    let run = check("junit", &["examples"]);
+    let run = check("junit", LEVEL);
     assert_eq!(run.code, 1);
     assert_eq!(run.stderr, "");
     let suites = parse_junit(&run.stdout);
     let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "examples/baseline-only/app.yaml",
-            "examples/mixed.yaml",
-            "examples/privileged/node-agent.yaml",
-            "examples/restricted-ok/web.yaml",
-        ]
-    );
+    assert_eq!(names, EXAMPLE_FILES);
     // The counts match the JSON report's, and each failure holds upstream's message.
-    let json: Value = serde_json::from_str(&check("json", &["examples"]).stdout).expect("JSON");
+    let json: Value = serde_json::from_str(&check("json", LEVEL).stdout).expect("JSON");
     let tests: usize = suites.iter().map(|s| s.tests).sum();
     let failures: usize = suites.iter().map(|s| s.failures).sum();
     assert_eq!(
@@ -319,6 +398,40 @@ fn junit_examples() {
         .collect();
     assert_eq!(failed, denied);
     insta::assert_snapshot!("junit_examples", run.stdout);
+}
+
+#[test]
+fn junit_examples_namespace_mode() {
+    let run = check("junit", NAMESPACED);
+    assert_eq!(run.code, 1);
+    let suites = parse_junit(&run.stdout);
+    let json: Value = serde_json::from_str(&check("json", NAMESPACED).stdout).expect("JSON");
+    // Namespaces are test cases too; a failure holds the API server's message.
+    let failed: Vec<String> = suites
+        .iter()
+        .flat_map(|s| s.failed.iter().map(|(_, message)| message.clone()))
+        .collect();
+    let denied: Vec<String> = json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["allowed"] == false)
+        .map(|r| {
+            format!(
+                "violates PodSecurity \"{}:{}\": {}",
+                r["level"].as_str().expect("level"),
+                r["version"].as_str().expect("version"),
+                r["message"].as_str().expect("message")
+            )
+        })
+        .collect();
+    assert_eq!(failed, denied);
+    let tests: usize = suites.iter().map(|s| s.tests).sum();
+    assert_eq!(
+        tests,
+        json["summary"]["evaluated"].as_u64().expect("count") as usize
+    );
+    insta::assert_snapshot!("junit_examples_namespace_mode", run.stdout);
 }
 
 #[test]
@@ -370,11 +483,11 @@ fn junit_escapes_markup_in_names() {
 
 #[test]
 fn kubectl_examples() {
-    let run = check("kubectl", &["examples"]);
+    let run = check("kubectl", LEVEL);
     assert_eq!(run.code, 1);
     // Every denied pod is an error, every violating workload a warning, with the JSON
     // report's message.
-    let json: Value = serde_json::from_str(&check("json", &["examples"]).stdout).expect("JSON");
+    let json: Value = serde_json::from_str(&check("json", LEVEL).stdout).expect("JSON");
     let mut expected = Vec::new();
     for result in json["results"].as_array().expect("results") {
         if result["allowed"] == true {
@@ -394,6 +507,38 @@ fn kubectl_examples() {
     assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
     insta::assert_snapshot!("kubectl_examples_stdout", run.stdout);
     insta::assert_snapshot!("kubectl_examples_stderr", run.stderr);
+}
+
+/// In namespace mode kubectl's lines are the admission responses of the JSON report: the
+/// warnings, then the error or the `created` line.
+#[test]
+fn kubectl_examples_namespace_mode() {
+    let run = check("kubectl", NAMESPACED);
+    assert_eq!(run.code, 1);
+    let json: Value = serde_json::from_str(&check("json", NAMESPACED).stdout).expect("JSON");
+    let (mut stderr, mut created) = (Vec::new(), 0);
+    for r in json["results"].as_array().expect("results") {
+        let admission = &r["admission"];
+        for warning in admission["warnings"].as_array().expect("warnings") {
+            stderr.push(format!("Warning: {}", warning.as_str().expect("warning")));
+        }
+        if admission["allowed"] == false {
+            stderr.push(format!(
+                "Error from server ({}): error when creating \"{}\": {}",
+                admission["status"]["reason"].as_str().expect("reason"),
+                r["file"].as_str().expect("file"),
+                admission["status"]["message"].as_str().expect("message"),
+            ));
+        } else {
+            created += 1;
+        }
+    }
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), stderr);
+    // Skipped kinds are created too (without a Pod Security answer).
+    let skipped = json["skipped"].as_array().expect("skipped").len();
+    assert_eq!(run.stdout.lines().count(), created + skipped);
+    insta::assert_snapshot!("kubectl_examples_namespace_mode_stdout", run.stdout);
+    insta::assert_snapshot!("kubectl_examples_namespace_mode_stderr", run.stderr);
 }
 
 #[test]
@@ -465,14 +610,8 @@ fn kubectl_matches_the_admission_engine() {
         .build()
         .expect("runtime");
 
-    let files = [
-        "examples/baseline-only/app.yaml",
-        "examples/mixed.yaml",
-        "examples/privileged/node-agent.yaml",
-        "examples/restricted-ok/web.yaml",
-    ];
     let mut expected = Vec::new();
-    for file in files {
+    for file in EXAMPLE_FILES {
         let text = std::fs::read_to_string(root().join(file)).expect("example");
         for object in serde_saphyr::from_multiple::<Value>(&text).expect("YAML") {
             let (group, version) = match object["apiVersion"].as_str().expect("apiVersion") {
@@ -523,6 +662,6 @@ fn kubectl_matches_the_admission_engine() {
     assert!(expected.iter().any(|l| l.starts_with("Error from server")));
     assert!(expected.iter().any(|l| l.starts_with("Warning: ")));
     // The engine sees objects as written: compare with `--raw`.
-    let run = check("kubectl", &["--raw", "examples"]);
+    let run = check("kubectl", &["--raw", "--level", "restricted", "examples"]);
     assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
 }
