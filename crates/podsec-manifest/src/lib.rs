@@ -80,12 +80,15 @@
 mod decode;
 mod error;
 mod fast_yaml;
+/// Line and column of a field path in a document ([`locate::index`], [`FieldIndex::locate`]).
+pub mod locate;
 mod object;
 mod split;
 mod value;
 
 pub use decode::Decoded;
 pub use error::{DecodeError, DecodeErrorKind};
+pub use locate::{FieldIndex, Location};
 pub use object::{
     Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
 };
