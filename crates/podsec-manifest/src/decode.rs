@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use serde_saphyr::options::DuplicateKeyPolicy;
 
 use crate::error::{DecodeError, DecodeErrorKind};
-use crate::object::{Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType};
+use crate::object::{
+    Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
+};
 use crate::split::Document;
 use crate::value::{JsonValue, YamlValue};
 

@@ -593,14 +593,22 @@ metadata: {name: bad, labels: [a]}
     let Ok(Entry::Namespace(ns)) = &results[0] else {
         panic!("{results:?}")
     };
-    assert_eq!((ns.name.as_str(), ns.api_version.as_str(), ns.line), ("team", "v1", 1));
     assert_eq!(
-        ns.labels.get("pod-security.kubernetes.io/enforce").map(String::as_str),
+        (ns.name.as_str(), ns.api_version.as_str(), ns.line),
+        ("team", "v1", 1)
+    );
+    assert_eq!(
+        ns.labels
+            .get("pod-security.kubernetes.io/enforce")
+            .map(String::as_str),
         Some("baseline")
     );
     assert_eq!(ns.labels.get("empty").map(String::as_str), Some(""));
     let skipped = ns.clone().into_skipped();
-    assert_eq!((skipped.kind(), skipped.name.as_str()), ("Namespace", "team"));
+    assert_eq!(
+        (skipped.kind(), skipped.name.as_str()),
+        ("Namespace", "team")
+    );
     let err = results[1].as_ref().unwrap_err();
     assert!(err.to_string().contains("metadata.labels"), "{err}");
 }
