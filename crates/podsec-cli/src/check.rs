@@ -4,7 +4,8 @@ use std::io;
 
 use podsec_admission::Response;
 use podsec_manifest::{
-    DecodeError, Document, Entry, Object, PodTemplate, Skipped, TemplateLocation,
+    DecodeError, Document, Entry, FieldIndex, Location, Object, PodTemplate, Skipped,
+    TemplateLocation,
 };
 use podsec_policy::defaults::apply_cluster_defaults;
 use podsec_policy::{Evaluation, LevelVersion, Registry, Version};
@@ -35,6 +36,8 @@ pub struct Options {
     pub kube: Version,
     /// The checks, with `latest` meaning the cluster's version.
     pub registry: Arc<Registry>,
+    /// Find the line and column of each finding's field (for the formats that show them).
+    pub locate: bool,
 }
 
 impl Options {
@@ -82,6 +85,33 @@ pub struct Evaluated {
     pub allowed: bool,
     /// Namespace mode: the admission response for creating the object.
     pub admission: Option<Box<Response>>,
+    /// With [`Options::locate`]: where each finding's field is, per violation and finding
+    /// (the field, or its deepest ancestor present in the manifest).
+    pub locations: Vec<Vec<Location>>,
+}
+
+impl Evaluated {
+    /// Where violation `index` points: its first finding's field, else the object.
+    pub fn violation_line(&self, index: usize) -> (usize, Option<usize>) {
+        match self.locations.get(index).and_then(|l| l.first()) {
+            Some(location) => (location.line, Some(location.column)),
+            None => (self.line, None),
+        }
+    }
+
+    fn locate(&mut self, fields: &FieldIndex) {
+        self.locations = self
+            .evaluation
+            .violations
+            .iter()
+            .map(|v| {
+                v.findings
+                    .iter()
+                    .map(|f| fields.locate(&self.location.object_path(&f.path)))
+                    .collect()
+            })
+            .collect();
+    }
 }
 
 /// Counts over a run.
@@ -195,7 +225,7 @@ pub fn run(
                     Unit::InputError(_) => Vec::new(),
                     Unit::Documents { docs, .. } => docs
                         .iter()
-                        .flat_map(|d| d.decode().into_iter().map(|r| outcome(r, options)))
+                        .flat_map(|d| document_outcomes(d, options))
                         .collect(),
                 })
                 .collect();
@@ -239,6 +269,26 @@ fn set_doc(outcome: &mut Outcome, doc: usize) {
     }
 }
 
+/// The outcomes of one document's objects, located when asked and needed.
+fn document_outcomes(document: &Document<'_>, options: &Options) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = document
+        .decode()
+        .into_iter()
+        .map(|r| outcome(r, options))
+        .collect();
+    let violating = |o: &Outcome| matches!(o, Outcome::Evaluated(e) if !e.evaluation.is_allowed());
+    if options.locate && outcomes.iter().any(violating) {
+        let index = podsec_manifest::locate::index(document);
+        // One index per decoded object, in the same order.
+        for (outcome, fields) in outcomes.iter_mut().zip(&index) {
+            if let Outcome::Evaluated(e) = outcome {
+                e.locate(fields);
+            }
+        }
+    }
+    outcomes
+}
+
 fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
     match result {
         Ok(Entry::Object(object)) => Outcome::Evaluated(evaluate(object, options)),
@@ -257,6 +307,7 @@ fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
                     evaluation: judged.evaluation,
                     allowed: judged.allowed,
                     admission: Some(Box::new(judged.response)),
+                    locations: Vec::new(),
                 })
             }
         },
@@ -301,6 +352,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                 allowed: evaluation.is_allowed(),
                 evaluation,
                 admission: None,
+                locations: Vec::new(),
             }
         }
         Mode::Namespace(cluster) => {
@@ -317,6 +369,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                 evaluation: judged.evaluation,
                 allowed: judged.allowed,
                 admission: Some(Box::new(judged.response)),
+                locations: Vec::new(),
             }
         }
     }

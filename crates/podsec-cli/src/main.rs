@@ -140,6 +140,7 @@ fn options(args: &CheckArgs) -> anyhow::Result<check::Options> {
         raw: args.raw,
         kube: args.kube_version,
         registry,
+        locate: matches!(args.format, cli::Format::Sarif | cli::Format::Github),
     })
 }
 

@@ -116,6 +116,26 @@ fn sarif_examples() {
         assert_eq!(rules[index]["id"], result["ruleId"]);
         assert_eq!(result["level"], "error");
     }
+    // Each result points at its first finding's field (or the deepest ancestor present):
+    // that line names a segment of the path, or is the list item holding it.
+    for result in results {
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        let line = region["startLine"].as_u64().expect("startLine") as usize;
+        assert!(region["startColumn"].as_u64().is_some(), "{result}");
+        let file = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .expect("uri");
+        let text = std::fs::read_to_string(root().join(file)).expect("example");
+        let source = text.lines().nth(line - 1).expect("line").trim();
+        let path = result["properties"]["paths"][0].as_str().expect("path");
+        let named = path
+            .split(['.', '['])
+            .map(|segment| segment.trim_end_matches(']'))
+            .filter(|segment| !segment.is_empty() && !segment.chars().all(|c| c.is_ascii_digit()))
+            .any(|segment| source.starts_with(&format!("{segment}:")));
+        assert!(named || source.starts_with("- "), "{path} at {file}:{line}: {source}");
+        assert!(line >= result["properties"]["objectLine"].as_u64().expect("objectLine") as usize);
+    }
     // The validator does reject what the schema forbids.
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = "fatal".into();

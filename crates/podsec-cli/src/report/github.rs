@@ -42,14 +42,16 @@ impl Sink for GithubSink<'_> {
                     });
                     // A violation the API server would only warn about is a warning.
                     let command = if e.allowed { "warning" } else { "error" };
-                    for violation in &e.evaluation.violations {
+                    for (index, violation) in e.evaluation.violations.iter().enumerate() {
                         let title = format!("PodSecurity {}", violation.check);
                         let message = format!(
                             "{object} violates PodSecurity {}: {}",
                             go_quote(&e.policy.to_string()),
                             violation.to_message()
                         );
-                        annotation(self.out, command, file, Some(e.line), &title, &message)?;
+                        // At the first finding's field (or its deepest ancestor).
+                        let (line, _) = e.violation_line(index);
+                        annotation(self.out, command, file, Some(line), &title, &message)?;
                     }
                     if let Some(admission) =
                         e.admission.as_ref().filter(|_| e.evaluation.is_allowed())

@@ -77,15 +77,22 @@ impl<'w> SarifSink<'w> {
                 .iter()
                 .map(|f| e.location.object_path(&f.path))
                 .collect();
+            // At the first finding's field (or its deepest ancestor in the manifest).
+            let (line, column) = e.violation_line(index);
+            let mut at = location(file, Some(line), Some(e));
+            if let Some(column) = column {
+                at["physicalLocation"]["region"]["startColumn"] = column.into();
+            }
             let result = json!({
                 "ruleId": violation.check.as_str(),
                 "ruleIndex": rule_index(violation.check.as_str()),
                 "level": level,
                 "message": {"text": violation.to_message()},
-                "locations": [location(file, Some(e.line), Some(e))],
+                "locations": [at],
                 "properties": {
                     "policy": e.policy.to_string(),
                     "doc": e.doc,
+                    "objectLine": e.line,
                     "violation": index,
                     "paths": paths,
                 },
