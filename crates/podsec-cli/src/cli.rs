@@ -150,6 +150,17 @@ pub struct CheckArgs {
     #[arg(long, env = "PODSEC_FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Colors in the text format: `auto` colors a terminal unless `NO_COLOR` is set
+    /// (`CLICOLOR_FORCE` forces them), `always`, or `never`. Other formats have none.
+    #[arg(
+        long,
+        env = "PODSEC_COLOR",
+        value_name = "WHEN",
+        value_enum,
+        default_value_t = clap::ColorChoice::Auto
+    )]
+    pub color: clap::ColorChoice,
+
     /// Evaluate objects exactly as written, without the API server's defaulting
     /// (sourceless volumes become `emptyDir`, a hostNetwork pod's ports get
     /// `hostPort = containerPort`, ...: see the README's table).

@@ -1,5 +1,5 @@
 //! `podsec explain [CHECK]`: each check's documentation, generated from the check
-//! definitions themselves (fields, allowed values, versions, overrides).
+//! definitions themselves (fields, allowed values, how to fix, versions, overrides).
 
 use std::fmt::Write as _;
 
@@ -81,6 +81,7 @@ fn explain(check: &Check) -> String {
         let _ = writeln!(out, "  {field}");
     }
     let _ = writeln!(out, "\nAllowed values:\n  {}\n", check.doc.allowed);
+    let _ = writeln!(out, "To fix:\n  {}\n", check.doc.fix);
     let _ = writeln!(out, "Versions:");
     for (i, variant) in check.variants.iter().enumerate() {
         let _ = write!(out, "  {}", variant_range(check, i));
@@ -128,6 +129,10 @@ mod tests {
             .expect("known");
             assert!(text.starts_with(check.id.as_str()), "{text}");
             assert!(text.contains(check.doc.allowed));
+            assert!(
+                text.contains(&format!("To fix:\n  {}\n", check.doc.fix)),
+                "{text}"
+            );
         }
         let listing = run(&ExplainArgs { check: None }).expect("list");
         assert_eq!(listing.lines().count(), 19);

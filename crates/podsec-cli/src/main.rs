@@ -9,7 +9,7 @@ mod namespace_mode;
 mod report;
 mod serve;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal as _, Write};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -75,9 +75,23 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         None => Box::new(ClosedPipeIsFine(io::stdout().lock())),
     };
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout);
-    let mut err = ClosedPipeIsFine(io::stderr().lock());
+    // Not locked: the progress line is drawn on standard error from another thread.
+    let mut err = ClosedPipeIsFine(io::stderr());
+    let terminal = report::Terminal::new(
+        args.format,
+        args.color,
+        &report::ColorEnv::current(),
+        args.output.is_none() && io::stdout().is_terminal(),
+        io::stderr().is_terminal(),
+    );
     let summary = {
-        let mut sink = report::sink(args.format, options.level_policy(), &mut out, &mut err);
+        let mut sink = report::sink(
+            args.format,
+            options.level_policy(),
+            terminal,
+            &mut out,
+            &mut err,
+        );
         check::run(&args.paths, &options, sink.as_mut()).context("writing the report")?
     };
     out.flush().context("writing the report")?;

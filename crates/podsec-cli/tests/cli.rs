@@ -13,7 +13,7 @@ struct Run {
 }
 
 /// Runs `podsec` in the package directory (so fixture paths read `tests/fixtures/...`),
-/// with no `PODSEC_*` variables from the environment.
+/// with no `PODSEC_*` variables nor color settings from the environment.
 fn podsec(args: &[&str], stdin: Option<&str>) -> Run {
     podsec_env(args, stdin, &[])
 }
@@ -21,7 +21,10 @@ fn podsec(args: &[&str], stdin: Option<&str>) -> Run {
 fn podsec_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
     for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
+        let key_text = key.to_string_lossy();
+        if key_text.starts_with("PODSEC_")
+            || ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"].contains(&key_text.as_ref())
+        {
             command.env_remove(key);
         }
     }
@@ -415,7 +418,12 @@ fn malformed_yaml_is_reported_and_the_rest_still_evaluated() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.stdout.lines().count(), 2);
+    let objects = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("tests/fixtures/malformed.yaml:"))
+        .count();
+    assert_eq!(objects, 2, "{}", run.stdout);
 }
 
 #[test]
@@ -562,11 +570,239 @@ fn text_format_snapshot() {
 fn text_format_all_allowed() {
     let run = podsec(&["check", "-"], Some("kind: Pod\nmetadata: {name: x}\n"));
     assert_eq!(run.code, 0);
-    assert_eq!(run.stdout, "-:1 Pod x: allowed\n");
+    assert_eq!(run.stdout, "==> standard input <==\n-:1 Pod x: allowed\n");
     assert_eq!(
         run.stderr,
         "1 object checked: 1 allowed, 0 denied, 0 skipped, 0 errors\n"
     );
+}
+
+/// Removes SGR escape sequences (`ESC [ ... m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("\x1b[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .expect("a complete escape sequence");
+        assert_eq!(&after[end..=end], "m", "only SGR sequences: {text:?}");
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn text_groups_objects_by_file() {
+    let run = podsec(
+        &[
+            "check",
+            &fixture("workloads.yaml"),
+            &fixture("allowed-pod.yaml"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // A header per file, a blank line between groups, object lines under their header.
+    let headers: Vec<(usize, &str)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("==> "))
+        .map(|(i, l)| (i, *l))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            (0, "==> tests/fixtures/workloads.yaml <=="),
+            (headers[1].0, "==> tests/fixtures/allowed-pod.yaml <=="),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lines[headers[1].0 - 1], "");
+    assert_eq!(
+        &lines[headers[1].0 + 1..],
+        ["tests/fixtures/allowed-pod.yaml:1 Pod apps/hardened: allowed"]
+    );
+    // Every other line is an object line (`<file>:<line>`, upstream's message) or an
+    // indented detail of the object above it.
+    let objects: Vec<&str> = lines[1..headers[1].0 - 1]
+        .iter()
+        .filter(|l| !l.starts_with("  "))
+        .copied()
+        .collect();
+    assert_eq!(objects.len(), 3, "{}", run.stdout);
+    for object in &objects {
+        assert!(
+            object.starts_with("tests/fixtures/workloads.yaml:"),
+            "{object}"
+        );
+        assert!(
+            object.contains(": violates PodSecurity \"restricted:latest\": "),
+            "{object}"
+        );
+    }
+    assert!(objects[2].starts_with("tests/fixtures/workloads.yaml:33 PodTemplate ns/tmpl: violates PodSecurity \"restricted:latest\": hostPort (container \"init\" uses hostPort 53), "));
+    // One detail line per violation: check, object-rooted path, container, value, fix.
+    assert!(
+        lines.contains(
+            &"  - hostPorts: template.spec.initContainers[0].ports[0].hostPort=53 (container \"init\"); fix: remove hostPort from the container ports (or set it to 0), and expose the port with a Service"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.contains(
+            &"  - privileged: spec.template.spec.containers[0].securityContext.privileged=true (container \"app\"); fix: remove securityContext.privileged or set it to false"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stderr,
+        "4 objects checked: 1 allowed, 3 denied, 0 skipped, 0 errors\n"
+    );
+
+    // A file long enough to arrive in several parts still has one header.
+    let pods: String = (0..600)
+        .map(|i| format!("---\nkind: Pod\nmetadata: {{name: p{i}}}\n"))
+        .collect();
+    let run = podsec(&["check", "-"], Some(&pods));
+    assert_eq!(run.code, 0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 601);
+    assert_eq!(lines[0], "==> standard input <==");
+    assert_eq!(lines[600], "-:1799 Pod p599: allowed");
+}
+
+#[test]
+fn text_in_namespace_mode_shows_the_admission_response() {
+    let manifests = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+    pod-security.kubernetes.io/warn: restricted
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: root-shell, namespace: team}
+spec:
+  hostPID: true
+  containers:
+  - {name: sh, image: busybox, securityContext: {privileged: true}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: web, image: nginx, securityContext: {privileged: true}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: plain, namespace: team}
+spec:
+  containers:
+  - {name: app, image: nginx}
+";
+    let run = podsec(&["check", "-"], Some(manifests));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!("text_namespace_mode_stdout", run.stdout);
+    insta::assert_snapshot!("text_namespace_mode_stderr", run.stderr);
+}
+
+#[test]
+fn text_colors_are_off_when_piped() {
+    let files = [fixture("workloads.yaml"), fixture("malformed.yaml")];
+    let args = ["check", files[0].as_str(), files[1].as_str()];
+    let plain = podsec(&args, None);
+    assert_eq!(plain.code, 2);
+    assert!(!plain.stdout.contains('\x1b') && !plain.stderr.contains('\x1b'));
+    // Neither a progress line: standard error is not a terminal.
+    assert!(!plain.stderr.contains('\r'));
+    assert!(plain.stderr.starts_with("error: "), "{}", plain.stderr);
+    // `NO_COLOR` beats `CLICOLOR_FORCE`; `--color never` beats both.
+    for env in [
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")][..],
+        &[("PODSEC_COLOR", "never"), ("CLICOLOR_FORCE", "1")][..],
+        &[("TERM", "xterm-256color")][..],
+    ] {
+        let run = podsec_env(&args, None, env);
+        assert_eq!(
+            (&run.stdout, &run.stderr),
+            (&plain.stdout, &plain.stderr),
+            "{env:?}"
+        );
+    }
+    let forced = podsec_env(&args, None, &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains("\x1b["), "{}", forced.stdout);
+    assert_eq!(strip_ansi(&forced.stdout), plain.stdout);
+}
+
+#[test]
+fn text_color_always_is_the_same_text_with_escapes() {
+    let files = [
+        fixture("workloads.yaml"),
+        fixture("allowed-pod.yaml"),
+        fixture("malformed.yaml"),
+    ];
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let plain = podsec_env(&args, None, &[("NO_COLOR", "1")]);
+    args.extend(["--color", "always"]);
+    let colored = podsec_env(&args, None, &[("NO_COLOR", "1")]);
+    assert_eq!(colored.code, plain.code);
+    for (colored, plain) in [
+        (&colored.stdout, &plain.stdout),
+        (&colored.stderr, &plain.stderr),
+    ] {
+        assert!(colored.contains("\x1b["), "{colored}");
+        assert_ne!(colored, plain);
+        assert_eq!(&strip_ansi(colored), plain);
+    }
+    // Red for denied, green for allowed, dim paths.
+    assert!(
+        colored.stdout.contains("\x1b[31mviolates PodSecurity"),
+        "{}",
+        colored.stdout
+    );
+    assert!(
+        colored.stdout.contains("\x1b[32mallowed\x1b[0m"),
+        "{}",
+        colored.stdout
+    );
+    assert!(
+        colored
+            .stdout
+            .contains("\x1b[2mspec.template.spec.containers[0].securityContext.privileged\x1b[0m"),
+        "{}",
+        colored.stdout
+    );
+    // The environment variable does the same as the flag.
+    let env = podsec_env(&args[..args.len() - 2], None, &[("PODSEC_COLOR", "always")]);
+    assert_eq!(env.stdout, colored.stdout);
+
+    // Machine formats never have colors.
+    for format in ["json", "sarif", "junit", "github", "kubectl"] {
+        let run = podsec(
+            &["check", "--format", format, "--color", "always", &files[0]],
+            None,
+        );
+        assert!(
+            !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+            "{format}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -306,6 +306,7 @@ mod tests {
         summary: "",
         fields: &[],
         allowed: "",
+        fix: "",
     };
 
     // Test checks are built at run time; leaking gives them the `'static` lifetime that

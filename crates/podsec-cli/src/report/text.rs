@@ -1,10 +1,65 @@
-//! `--format text`: one line per evaluated object as it is checked; errors and a summary on
+//! `--format text`: results grouped by file, as they are checked; errors and a summary on
 //! standard error at the end.
+//!
+//! ```text
+//! ==> deploy/web.yaml <==
+//! deploy/web.yaml:1 Deployment shop/web: violates PodSecurity "restricted:latest": privileged (container "app" must not set securityContext.privileged=true)
+//!   - privileged: spec.template.spec.containers[0].securityContext.privileged=true (container "app"); fix: remove securityContext.privileged or set it to false
+//! deploy/web.yaml:20 Pod shop/debug: allowed
+//! ```
+//!
+//! Each evaluated object has one line, starting with `<file>:<line>`, holding upstream's
+//! whole message; below it, indented, what the admission response adds in namespace mode
+//! (`denied: ...`, `warning: ...`) and one line per violated check: its ID, the offending
+//! fields (paths in the object), their containers and values, and how to fix it. Colors,
+//! when on, only wrap these bytes in escape sequences.
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
+use podsec_policy::checks;
+use podsec_policy::text::go_quote;
+use podsec_policy::{FindingKind, Violation};
+
 use crate::check::{Evaluated, Outcome, Sink, Summary};
 use crate::input::InputError;
+
+/// The styles of the text format; all empty when colors are off, so that the output is then
+/// byte for byte the plain text.
+#[derive(Debug, Clone, Copy, Default)]
+struct Theme {
+    header: Style,
+    object: Style,
+    allowed: Style,
+    denied: Style,
+    warned: Style,
+    check_denied: Style,
+    check_warned: Style,
+    path: Style,
+    fix: Style,
+    error: Style,
+}
+
+impl Theme {
+    fn new(color: bool) -> Self {
+        if !color {
+            return Theme::default();
+        }
+        let bold = Style::new().bold();
+        Theme {
+            header: bold,
+            object: bold,
+            allowed: AnsiColor::Green.on_default(),
+            denied: AnsiColor::Red.on_default(),
+            warned: AnsiColor::Yellow.on_default(),
+            check_denied: AnsiColor::Red.on_default().bold(),
+            check_warned: AnsiColor::Yellow.on_default().bold(),
+            path: Style::new().dimmed(),
+            fix: AnsiColor::Cyan.on_default(),
+            error: AnsiColor::Red.on_default().bold(),
+        }
+    }
+}
 
 /// Writes result lines to `out`; errors and the summary line to `err` at the end.
 pub struct TextSink<'w> {
@@ -12,15 +67,166 @@ pub struct TextSink<'w> {
     err: &'w mut dyn Write,
     /// Error lines, printed after the results.
     errors: Vec<String>,
+    /// The file of the last object line (a header is printed when it changes).
+    file: Option<String>,
+    /// Styles for `out`.
+    theme: Theme,
+    /// Styles for `err`.
+    err_theme: Theme,
 }
 
 impl<'w> TextSink<'w> {
-    pub fn new(out: &'w mut dyn Write, err: &'w mut dyn Write) -> Self {
+    /// `color_out` and `color_err`: whether to color what goes to `out` and `err`.
+    pub fn new(
+        out: &'w mut dyn Write,
+        err: &'w mut dyn Write,
+        color_out: bool,
+        color_err: bool,
+    ) -> Self {
         TextSink {
             out,
             err,
             errors: Vec::new(),
+            file: None,
+            theme: Theme::new(color_out),
+            err_theme: Theme::new(color_err),
         }
+    }
+
+    /// The `==> file <==` header, before the first object line of each file.
+    fn header(&mut self, file: &str) -> io::Result<()> {
+        if self.file.as_deref() == Some(file) {
+            return Ok(());
+        }
+        let h = self.theme.header;
+        if self.file.is_some() {
+            writeln!(self.out)?;
+        }
+        let shown = if file == "-" { "standard input" } else { file };
+        writeln!(self.out, "{h}==> {shown} <=={h:#}")?;
+        match &mut self.file {
+            Some(current) => {
+                current.clear();
+                current.push_str(file);
+            }
+            None => self.file = Some(file.to_owned()),
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, file: &str, e: &Evaluated) -> io::Result<()> {
+        self.header(file)?;
+        let t = self.theme;
+        let out = &mut *self.out;
+
+        // The object line: `<file>:<line> <Kind> <ns/name>: <verdict>`, as it always was.
+        write!(out, "{file}:{} {}{} ", e.line, t.object, e.kind)?;
+        write_name(out, e)?;
+        write!(out, "{:#}", t.object)?;
+        let status = e.admission.as_ref().and_then(|a| a.status.as_ref());
+        if e.evaluation.is_allowed() {
+            match status {
+                Some(status) if !e.allowed => {
+                    let s = t.denied;
+                    writeln!(out, ": {s}denied:{s:#} {}", status.message)?
+                }
+                _ => {
+                    let s = t.allowed;
+                    writeln!(out, ": {s}allowed{s:#}")?
+                }
+            }
+        } else {
+            let s = if e.allowed { t.warned } else { t.denied };
+            writeln!(
+                out,
+                ": {s}{}violates PodSecurity \"{}\":{s:#} {}",
+                if e.allowed { "allowed, but " } else { "" },
+                e.policy,
+                e.evaluation.forbidden_detail()
+            )?;
+        }
+
+        // Namespace mode: what the API server answers, beyond the verdict above.
+        if let Some(admission) = &e.admission {
+            if let Some(status) = status
+                && !e.allowed
+                && !e.evaluation.is_allowed()
+            {
+                let s = t.denied;
+                writeln!(out, "  {s}denied:{s:#} {}", status.message)?;
+            }
+            for warning in &admission.warnings {
+                let s = t.warned;
+                writeln!(out, "  {s}warning:{s:#} {warning}")?;
+            }
+        }
+
+        // One line per violated check.
+        let check_style = if e.allowed {
+            t.check_warned
+        } else {
+            t.check_denied
+        };
+        for violation in &e.evaluation.violations {
+            write_violation(out, &t, check_style, e, violation)?;
+        }
+        Ok(())
+    }
+}
+
+/// `  - <check>: <path>=<value> (container "c"), ...; fix: <hint>`.
+fn write_violation(
+    out: &mut dyn Write,
+    t: &Theme,
+    check_style: Style,
+    e: &Evaluated,
+    v: &Violation,
+) -> io::Result<()> {
+    write!(out, "  - {check_style}{}{check_style:#}:", v.check)?;
+    if v.findings.is_empty() {
+        write!(out, " {}", v.to_message())?;
+    }
+    for (i, finding) in v.findings.iter().enumerate() {
+        let p = t.path;
+        write!(
+            out,
+            "{} {p}{}{p:#}",
+            if i > 0 { "," } else { "" },
+            e.location.object_path(&finding.path)
+        )?;
+        match (finding.kind, &finding.value) {
+            // `spec.volumes[0].hostPath` says it all.
+            (FindingKind::Forbidden, Some(value))
+                if finding
+                    .path
+                    .strip_suffix(value.as_str())
+                    .is_some_and(|p| p.ends_with('.')) => {}
+            (FindingKind::Forbidden, Some(value)) => write!(out, "={}", shown_value(value))?,
+            (FindingKind::Forbidden, None) => {}
+            (FindingKind::Unset, _) => write!(out, " unset")?,
+        }
+        if let Some(container) = &finding.container {
+            write!(out, " (container {})", go_quote(container))?;
+        }
+    }
+    if let Some(check) = checks::by_id(v.check.as_str()) {
+        let f = t.fix;
+        write!(out, "; {f}fix:{f:#} {}", check.doc.fix)?;
+    }
+    writeln!(out)
+}
+
+/// A value as written, unless quoting is needed to see it (empty, spaces, punctuation of
+/// the line, or characters that are not printable).
+fn shown_value(value: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '*' | '+'));
+    if plain {
+        value.into()
+    } else {
+        go_quote(value).into()
     }
 }
 
@@ -28,29 +234,7 @@ impl Sink for TextSink<'_> {
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {
-                Outcome::Evaluated(e) => {
-                    write!(self.out, "{file}:{} {} ", e.line, e.kind)?;
-                    write_name(self.out, e)?;
-                    if e.evaluation.is_allowed() {
-                        match e.admission.as_ref().and_then(|a| a.status.as_ref()) {
-                            Some(status) if !e.allowed => {
-                                writeln!(self.out, ": denied: {}", status.message)?
-                            }
-                            _ => writeln!(self.out, ": allowed")?,
-                        }
-                    } else {
-                        writeln!(
-                            self.out,
-                            ": {}violates PodSecurity \"{}\": {}",
-                            if e.allowed { "allowed, but " } else { "" },
-                            e.policy,
-                            e.evaluation.forbidden_detail()
-                        )?;
-                    }
-                    for warning in e.admission.iter().flat_map(|a| &a.warnings) {
-                        writeln!(self.out, "  warning: {warning}")?;
-                    }
-                }
+                Outcome::Evaluated(e) => self.object(file, e)?,
                 Outcome::Error(e) => self.errors.push(format!("error: {file}: {e}")),
                 Outcome::Skipped(_) => {}
             }
@@ -68,10 +252,19 @@ impl Sink for TextSink<'_> {
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.out.flush()?;
+        let t = self.err_theme;
         for line in &self.errors {
-            writeln!(self.err, "{line}")?;
+            let rest = line.strip_prefix("error:").unwrap_or(line);
+            writeln!(self.err, "{}error:{:#}{rest}", t.error, t.error)?;
         }
-        writeln!(self.err, "{}", summary_line(summary))?;
+        let s = if summary.errors > 0 || summary.denied > 0 {
+            t.denied
+        } else if summary.warned > 0 {
+            t.warned
+        } else {
+            t.allowed
+        };
+        writeln!(self.err, "{s}{}{s:#}", summary_line(summary))?;
         self.err.flush()
     }
 }

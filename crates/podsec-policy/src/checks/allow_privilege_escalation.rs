@@ -29,6 +29,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.allowPrivilegeEscalation",
         ],
         allowed: "false (must be set)",
+        fix: "set securityContext.allowPrivilegeEscalation: false on every container",
     },
 };
 

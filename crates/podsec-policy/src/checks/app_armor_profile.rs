@@ -34,6 +34,7 @@ pub const CHECK: Check = Check {
             "metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/*\"]",
         ],
         allowed: "type RuntimeDefault or Localhost (or unset); annotation values \"\", runtime/default, localhost/*",
+        fix: "set securityContext.appArmorProfile.type to RuntimeDefault or Localhost (or leave it unset), and AppArmor annotations to runtime/default or localhost/*",
     },
 };
 

@@ -31,6 +31,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.capabilities.add",
         ],
         allowed: "AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT",
+        fix: "remove capabilities beyond the default set (NET_ADMIN, SYS_ADMIN, ...) from securityContext.capabilities.add",
     },
 };
 

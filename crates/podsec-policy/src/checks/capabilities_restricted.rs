@@ -35,6 +35,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.capabilities.{drop,add}",
         ],
         allowed: "drop must include ALL; add only NET_BIND_SERVICE",
+        fix: "set securityContext.capabilities.drop: [\"ALL\"] and add back at most NET_BIND_SERVICE",
     },
 };
 

@@ -21,6 +21,7 @@ pub const CHECK: Check = Check {
         summary: "Pods must not share the host's network, process or IPC namespaces",
         fields: &["spec.hostNetwork", "spec.hostPID", "spec.hostIPC"],
         allowed: "false or unset",
+        fix: "remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false)",
     },
 };
 

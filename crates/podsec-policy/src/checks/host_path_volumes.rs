@@ -22,6 +22,7 @@ pub const CHECK: Check = Check {
         summary: "Pods must not mount directories of the host (hostPath volumes)",
         fields: &["spec.volumes[*].hostPath"],
         allowed: "unset",
+        fix: "use another volume type (emptyDir, configMap, secret, persistentVolumeClaim ...) instead of hostPath",
     },
 };
 

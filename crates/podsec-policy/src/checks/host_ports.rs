@@ -28,6 +28,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].ports[*].hostPort",
         ],
         allowed: "0 or unset",
+        fix: "remove hostPort from the container ports (or set it to 0), and expose the port with a Service",
     },
 };
 

@@ -39,6 +39,7 @@ pub const CHECK: Check = Check {
             "(and the same fields of initContainers and ephemeralContainers)",
         ],
         allowed: "\"\" or unset",
+        fix: "remove the host field of httpGet and tcpSocket probes and lifecycle hooks (they then target the pod itself)",
     },
 };
 

@@ -53,6 +53,9 @@ pub struct CheckDoc {
     pub fields: &'static [&'static str],
     /// The values it allows.
     pub allowed: &'static str,
+    /// A short imperative hint on how to comply, e.g.
+    /// `set securityContext.allowPrivilegeEscalation: false on every container`.
+    pub fix: &'static str,
 }
 
 /// A check: ID, level and variants in increasing version order.
@@ -149,6 +152,30 @@ pub(crate) mod test_support {
                 }
             });
             assert_eq!(got.as_deref(), *want, "pod: {json}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    #[test]
+    fn every_check_has_a_fix_hint() {
+        for check in ALL {
+            let fix = check.doc.fix;
+            assert!(!fix.trim().is_empty(), "{}: empty fix hint", check.id);
+            // Short, imperative and lowercase, without a final period: it follows `fix: `.
+            assert!(fix.len() <= 160, "{}: fix hint too long: {fix}", check.id);
+            assert!(
+                fix.starts_with(|c: char| c.is_ascii_lowercase()),
+                "{}: {fix}",
+                check.id
+            );
+            assert!(!fix.ends_with('.'), "{}: {fix}", check.id);
+            // Reports print `...; fix: <hint>`.
+            assert!(!fix.contains(';'), "{}: {fix}", check.id);
+            assert!(!fix.contains('\n'), "{}: {fix}", check.id);
         }
     }
 }

@@ -28,6 +28,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.privileged",
         ],
         allowed: "false or unset",
+        fix: "remove securityContext.privileged or set it to false",
     },
 };
 

@@ -32,6 +32,7 @@ pub const CHECK: Check = Check {
             "spec.hostUsers (v1.35+)",
         ],
         allowed: "Default or unset; any value when spec.hostUsers is false (v1.35+)",
+        fix: "remove securityContext.procMount or set it to Default",
     },
 };
 

@@ -28,5 +28,6 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.procMount",
         ],
         allowed: "Default or unset",
+        fix: "remove securityContext.procMount or set it to Default",
     },
 };

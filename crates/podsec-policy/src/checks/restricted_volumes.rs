@@ -25,6 +25,7 @@ pub const CHECK: Check = Check {
         summary: "Volumes must use one of the allowed volume types",
         fields: &["spec.volumes[*]"],
         allowed: "configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret",
+        fix: "use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret volumes",
     },
 };
 

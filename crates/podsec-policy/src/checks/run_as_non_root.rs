@@ -34,6 +34,7 @@ pub const CHECK: Check = Check {
             "spec.hostUsers (v1.35+)",
         ],
         allowed: "true (on the pod, or on every container)",
+        fix: "set securityContext.runAsNonRoot: true on the pod or container",
     },
 };
 

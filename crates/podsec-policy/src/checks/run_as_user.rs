@@ -33,6 +33,7 @@ pub const CHECK: Check = Check {
             "spec.hostUsers (v1.35+)",
         ],
         allowed: "any non-zero value, or unset",
+        fix: "set securityContext.runAsUser to a non-zero UID (or remove it) on the pod and containers",
     },
 };
 

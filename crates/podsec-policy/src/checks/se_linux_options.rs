@@ -35,6 +35,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.seLinuxOptions.{type,user,role}",
         ],
         allowed: "type \"\", container_t, container_init_t, container_kvm_t, container_engine_t (v1.31+); user and role unset",
+        fix: "leave seLinuxOptions.user and role unset, and seLinuxOptions.type unset or container_t, container_init_t or container_kvm_t",
     },
 };
 

@@ -37,6 +37,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.seccompProfile.type (v1.19+)",
         ],
         allowed: "RuntimeDefault, Localhost or unset; annotations runtime/default, docker/default, localhost/*",
+        fix: "remove seccompProfile.type: Unconfined and unconfined seccomp annotations (use RuntimeDefault or Localhost, or leave them unset)",
     },
 };
 

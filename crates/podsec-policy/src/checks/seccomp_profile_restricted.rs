@@ -36,6 +36,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.seccompProfile.type",
         ],
         allowed: "RuntimeDefault or Localhost (on the pod, or on every container)",
+        fix: "set securityContext.seccompProfile.type: RuntimeDefault (or Localhost) on the pod or container",
     },
 };
 

@@ -28,6 +28,7 @@ pub const CHECK: Check = Check {
         summary: "Only safe, namespaced sysctls may be set",
         fields: &["spec.securityContext.sysctls[*].name"],
         allowed: "kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, net.ipv4.ip_unprivileged_port_start; v1.27+: net.ipv4.ip_local_reserved_ports; v1.29+: net.ipv4.tcp_keepalive_time, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes; v1.32+: net.ipv4.tcp_rmem, net.ipv4.tcp_wmem; v1.37+: net.ipv4.tcp_slow_start_after_idle, net.ipv4.tcp_notsent_lowat",
+        fix: "remove sysctls outside the safe set from securityContext.sysctls (podsec explain sysctls lists it)",
     },
 };
 

@@ -30,6 +30,7 @@ pub const CHECK: Check = Check {
             "spec.ephemeralContainers[*].securityContext.windowsOptions.hostProcess",
         ],
         allowed: "false or unset",
+        fix: "remove securityContext.windowsOptions.hostProcess or set it to false",
     },
 };
 
