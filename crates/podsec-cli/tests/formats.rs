@@ -133,8 +133,15 @@ fn sarif_examples() {
             .map(|segment| segment.trim_end_matches(']'))
             .filter(|segment| !segment.is_empty() && !segment.chars().all(|c| c.is_ascii_digit()))
             .any(|segment| source.starts_with(&format!("{segment}:")));
-        assert!(named || source.starts_with("- "), "{path} at {file}:{line}: {source}");
-        assert!(line >= result["properties"]["objectLine"].as_u64().expect("objectLine") as usize);
+        assert!(
+            named || source.starts_with("- "),
+            "{path} at {file}:{line}: {source}"
+        );
+        assert!(
+            line >= result["properties"]["objectLine"]
+                .as_u64()
+                .expect("objectLine") as usize
+        );
     }
     // The validator does reject what the schema forbids.
     let mut broken = log.clone();
