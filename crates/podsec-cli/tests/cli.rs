@@ -825,13 +825,15 @@ fn output_file_keeps_only_the_summary_on_the_terminal() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     assert!(
-        run.stderr
-            .starts_with("7 objects checked: 3 allowed, 4 denied"),
+        run.stderr.starts_with(
+            "14 objects checked: 12 allowed, 2 denied, 4 skipped, 0 errors, 5 with warnings\n"
+        ),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("report written to"), "{}", run.stderr);
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
-    assert_eq!(written["summary"]["denied"], 4);
+    assert_eq!(written["summary"]["denied"], 2);
+    assert_eq!(written["summary"]["warned"], 5);
 }
