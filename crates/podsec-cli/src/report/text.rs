@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Each evaluated object has one line, starting with `<file>:<line>`, holding upstream's
-//! whole message; below it, indented, what the admission response adds in namespace mode
-//! (`denied: ...`, `warning: ...`) and one line per violated check: its ID, the offending
+//! whole message (in namespace mode, a denial no check explains, such as an invalid namespace
+//! label, shows the API server's `denied: <message>` there); below it, indented, the admission
+//! response's `warning: ...` lines (namespace mode) and one line per violated check: its ID, the offending
 //! fields (paths in the object), their containers and values, and how to fix it. Colors,
 //! when on, only wrap these bytes in escape sequences.
 
@@ -146,15 +147,8 @@ impl<'w> TextSink<'w> {
             )?;
         }
 
-        // Namespace mode: what the API server answers, beyond the verdict above.
+        // Namespace mode: the API server's warnings (a denial's message is the line above).
         if let Some(admission) = &e.admission {
-            if let Some(status) = status
-                && !e.allowed
-                && !e.evaluation.is_allowed()
-            {
-                let s = t.denied;
-                writeln!(out, "  {s}denied:{s:#} {}", status.message)?;
-            }
             for warning in &admission.warnings {
                 let s = t.warned;
                 writeln!(out, "  {s}warning:{s:#} {warning}")?;
