@@ -837,3 +837,41 @@ fn output_file_keeps_only_the_summary_on_the_terminal() {
     assert_eq!(written["summary"]["denied"], 2);
     assert_eq!(written["summary"]["warned"], 5);
 }
+
+#[test]
+fn non_kubernetes_yaml_is_skipped_with_a_note() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-objects");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("values.yaml"), "replicas: 3\nimage: {tag: v1}\n").expect("write");
+    let many: String = (0..25).map(|i| format!("---\n- item {i}\n")).collect();
+    std::fs::write(dir.join("lists.yaml"), many).expect("write");
+    std::fs::copy(fixture("allowed-pod.yaml"), dir.join("pod.yaml")).expect("copy");
+    let path = dir.to_str().expect("UTF-8");
+    let run = podsec(&["check", path], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("note: "))
+        .collect();
+    assert_eq!(notes.len(), 21, "{}", run.stderr);
+    assert!(
+        notes[0].ends_with("lists.yaml:2: not a Kubernetes object (<sequence>), skipped"),
+        "{}",
+        notes[0]
+    );
+    assert_eq!(
+        notes[20],
+        "note: 6 more documents that are not Kubernetes objects, skipped"
+    );
+    assert!(
+        run.stderr
+            .ends_with("1 object checked: 1 allowed, 0 denied, 26 skipped, 0 errors\n")
+    );
+    // Machine formats list them as skipped, without notes.
+    let run = podsec(&["check", "--format", "json", path], None);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["skipped"].as_array().expect("skipped").len(), 26);
+}

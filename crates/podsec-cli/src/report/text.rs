@@ -18,6 +18,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
+use podsec_manifest::SkipReason;
 use podsec_policy::checks;
 use podsec_policy::text::go_quote;
 use podsec_policy::{FindingKind, Violation};
@@ -68,6 +69,11 @@ pub struct TextSink<'w> {
     err: &'w mut dyn Write,
     /// Error lines, printed after the results.
     errors: Vec<String>,
+    /// Notes on documents that are not Kubernetes objects (skipped), printed before the
+    /// errors; at most [`MAX_NOTES`], then a count.
+    notes: Vec<String>,
+    /// Documents that are not Kubernetes objects.
+    not_objects: usize,
     /// The file of the last object line (a header is printed when it changes).
     file: Option<String>,
     /// Styles for `out`.
@@ -88,6 +94,8 @@ impl<'w> TextSink<'w> {
             out,
             err,
             errors: Vec::new(),
+            notes: Vec::new(),
+            not_objects: 0,
             file: None,
             theme: Theme::new(color_out),
             err_theme: Theme::new(color_err),
@@ -230,7 +238,18 @@ impl Sink for TextSink<'_> {
             match outcome {
                 Outcome::Evaluated(e) => self.object(file, e)?,
                 Outcome::Error(e) => self.errors.push(format!("error: {file}: {e}")),
-                Outcome::Skipped(_) => {}
+                Outcome::Skipped(skipped) => {
+                    if !matches!(skipped.reason, SkipReason::Kind(_)) {
+                        self.not_objects += 1;
+                        if self.notes.len() < MAX_NOTES {
+                            self.notes.push(format!(
+                                "note: {file}:{}: not a Kubernetes object ({}), skipped",
+                                skipped.line,
+                                skipped.kind()
+                            ));
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -247,6 +266,16 @@ impl Sink for TextSink<'_> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.out.flush()?;
         let t = self.err_theme;
+        for note in &self.notes {
+            writeln!(self.err, "{note}")?;
+        }
+        if self.not_objects > self.notes.len() {
+            writeln!(
+                self.err,
+                "note: {} more documents that are not Kubernetes objects, skipped",
+                self.not_objects - self.notes.len()
+            )?;
+        }
         for line in &self.errors {
             let rest = line.strip_prefix("error:").unwrap_or(line);
             writeln!(self.err, "{}error:{:#}{rest}", t.error, t.error)?;
@@ -262,6 +291,9 @@ impl Sink for TextSink<'_> {
         self.err.flush()
     }
 }
+
+/// Notes printed about documents that are not Kubernetes objects.
+const MAX_NOTES: usize = 20;
 
 fn write_name(out: &mut dyn Write, e: &Evaluated) -> io::Result<()> {
     if let Some(ns) = &e.namespace {
