@@ -242,16 +242,18 @@ fn rule(check: &Check) -> Value {
     let fields = check.doc.fields.join(", ");
     let summary = check.doc.summary.trim_end_matches('.');
     let full = format!(
-        "{summary}. Restricted fields: {fields}. Allowed values: {}.",
-        check.doc.allowed.trim_end_matches('.')
+        "{summary}. Restricted fields: {fields}. Allowed values: {}. To fix: {}.",
+        check.doc.allowed.trim_end_matches('.'),
+        check.doc.fix.trim_end_matches('.')
     );
     let mut markdown = format!("{summary}.\n\n**Restricted fields:**\n\n");
     for field in check.doc.fields {
         markdown.push_str(&format!("- `{field}`\n"));
     }
     markdown.push_str(&format!(
-        "\n**Allowed values:** {}\n\nSee [Pod Security Standards]({HELP_URI}) ({} level); `podsec explain {}` prints the versions of this check.",
+        "\n**Allowed values:** {}\n\n**To fix:** {}\n\nSee [Pod Security Standards]({HELP_URI}) ({} level); `podsec explain {}` prints the versions of this check.",
         check.doc.allowed,
+        check.doc.fix,
         check.level.as_str(),
         check.id.as_str(),
     ));
