@@ -1,4 +1,4 @@
-//! The machine and CI formats of `podsec check` (`sarif`, `junit`, `github`, `kubectl`):
+//! Every format of `podsec check` (`text`, `json`, `sarif`, `junit`, `github`, `kubectl`):
 //! snapshots on `examples/` and on a fixture with a decode error, plus what each format's
 //! consumers require (the SARIF 2.1.0 schema, well-formed JUnit XML, GitHub's escaping).
 
@@ -691,4 +691,49 @@ fn kubectl_matches_the_admission_engine() {
     // The engine sees objects as written: compare with `--raw`.
     let run = check("kubectl", &["--raw", "--level", "restricted", "examples"]);
     assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// text and JSON on the examples, in both modes
+
+#[test]
+fn text_examples() {
+    for (name, args) in [
+        ("text_examples", LEVEL),
+        ("text_examples_namespace_mode", NAMESPACED),
+    ] {
+        let run = check("text", args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        // Plain text when piped: no escape sequences.
+        assert!(!run.stdout.contains('\u{1b}'), "{name}");
+        insta::assert_snapshot!(format!("{name}_stdout"), run.stdout);
+        insta::assert_snapshot!(format!("{name}_stderr"), run.stderr);
+    }
+}
+
+#[test]
+fn json_examples() {
+    for (name, args) in [
+        ("json_examples", LEVEL),
+        ("json_examples_namespace_mode", NAMESPACED),
+    ] {
+        let run = check("json", args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.stderr, "");
+        let report: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+        let summary = &report["summary"];
+        let results = report["results"].as_array().expect("results");
+        assert_eq!(summary["evaluated"].as_u64(), Some(results.len() as u64));
+        let denied = results.iter().filter(|r| r["allowed"] == false).count();
+        assert_eq!(summary["denied"].as_u64(), Some(denied as u64));
+        // Namespace mode only: the admission object and the warned count.
+        let namespaced = args == NAMESPACED;
+        assert_eq!(summary.get("warned").is_some(), namespaced, "{name}");
+        assert!(
+            results
+                .iter()
+                .all(|r| r.get("admission").is_some() == namespaced)
+        );
+        insta::assert_snapshot!(name, serde_json::to_string_pretty(&report).expect("JSON"));
+    }
 }
