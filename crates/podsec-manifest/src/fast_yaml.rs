@@ -11,6 +11,12 @@
 //! `yes` or `0x1F`, floats, tabs, CRLF, ...); the caller then uses the full parser. So it
 //! never changes a result: where it answers, it answers exactly what the full parser would
 //! (a differential test over the conformance corpus and generated manifests checks this).
+//!
+//! The parser is generic over a [`Sink`] that builds what is read: [`parse`] builds the
+//! [`Value`], and [`locate`](crate::locate) builds the positions of keys and items with
+//! the same parser ([`parse_with`]), so both accept exactly the same documents.
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
@@ -22,15 +28,119 @@ const MAX_DEPTH: usize = 48;
 struct Line<'a> {
     indent: usize,
     text: &'a str,
+    /// 0-based line number in the document.
+    number: usize,
+    /// Byte offset in the document where the line starts.
+    start: usize,
+}
+
+/// Where something is written in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// 0-based line number in the document.
+    pub(crate) line: usize,
+    /// Byte offset in the document where that line starts.
+    pub(crate) line_start: usize,
+    /// Byte offset in the document of the thing.
+    pub(crate) offset: usize,
+}
+
+/// A resolved scalar. Strings borrow the document's text when they are written plain.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(Cow<'a, str>),
+}
+
+/// What the parser builds, in document order: scalars, then collections from their
+/// entries (values are built before they are added).
+pub(crate) trait Sink<'a> {
+    type Node;
+    type Map;
+    type Seq;
+    /// A scalar written at `at` (a `null` that is not written, such as an empty value, is
+    /// at its key or item).
+    fn scalar(&mut self, value: Scalar<'a>, at: Mark) -> Self::Node;
+    /// A mapping that starts at `at` (its first key, or its `{`).
+    fn map(&mut self, at: Mark) -> Self::Map;
+    /// An entry of `map`: its key, written at `at` (its opening quote when quoted).
+    fn entry(&mut self, map: &mut Self::Map, key: Cow<'a, str>, at: Mark, value: Self::Node);
+    fn end_map(&mut self, map: Self::Map) -> Self::Node;
+    /// A sequence that starts at `at` (its first `-`, or its `[`).
+    fn seq(&mut self, at: Mark) -> Self::Seq;
+    /// An item of `seq`, written at `at`: its `-` in a block sequence, where it starts in a
+    /// flow sequence.
+    fn item(&mut self, seq: &mut Self::Seq, at: Mark, value: Self::Node);
+    fn end_seq(&mut self, seq: Self::Seq) -> Self::Node;
+}
+
+/// Builds the [`Value`].
+struct ValueSink;
+
+impl<'a> Sink<'a> for ValueSink {
+    type Node = Value;
+    type Map = Map<String, Value>;
+    type Seq = Vec<Value>;
+
+    #[inline]
+    fn scalar(&mut self, value: Scalar<'a>, _: Mark) -> Value {
+        match value {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(n) => Value::Number(Number::from(n)),
+            Scalar::Str(s) => Value::String(s.into_owned()),
+        }
+    }
+
+    #[inline]
+    fn map(&mut self, _: Mark) -> Self::Map {
+        Map::new()
+    }
+
+    #[inline]
+    fn entry(&mut self, map: &mut Self::Map, key: Cow<'a, str>, _: Mark, value: Value) {
+        map.insert(key.into_owned(), value);
+    }
+
+    #[inline]
+    fn end_map(&mut self, map: Self::Map) -> Value {
+        Value::Object(map)
+    }
+
+    #[inline]
+    fn seq(&mut self, _: Mark) -> Self::Seq {
+        Vec::new()
+    }
+
+    #[inline]
+    fn item(&mut self, seq: &mut Self::Seq, _: Mark, value: Value) {
+        seq.push(value);
+    }
+
+    #[inline]
+    fn end_seq(&mut self, seq: Self::Seq) -> Value {
+        Value::Array(seq)
+    }
 }
 
 /// Parses `text`, or `None` when the full parser must decide.
 pub(crate) fn parse(text: &str) -> Option<Value> {
+    parse_with(text, &mut ValueSink)
+}
+
+/// Parses `text` into `sink`, or `None` when the full parser must decide (whatever was
+/// built so far is then to be dropped).
+pub(crate) fn parse_with<'a, S: Sink<'a>>(text: &'a str, sink: &mut S) -> Option<S::Node> {
+    if text.contains('\r') {
+        return None;
+    }
     let mut lines = Vec::with_capacity(text.len() / 16);
-    for raw in text.split('\n') {
-        if raw.contains('\r') {
-            return None;
-        }
+    let mut start = 0;
+    for (number, raw) in text.split('\n').enumerate() {
+        let line_start = start;
+        start += raw.len() + 1;
         let content = raw.trim_start_matches(' ');
         let indent = raw.len() - content.len();
         if content.starts_with('\t') {
@@ -46,29 +156,59 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
         lines.push(Line {
             indent,
             text: content,
+            number,
+            start: line_start,
         });
     }
     if lines.is_empty() {
-        return Some(Value::Null);
+        let at = Mark {
+            line: 0,
+            line_start: 0,
+            offset: 0,
+        };
+        return Some(sink.scalar(Scalar::Null, at));
     }
-    let mut parser = Parser { lines, pos: 0 };
-    let first_indent = parser.lines[0].indent;
+    let first_indent = lines[0].indent;
+    let mut parser = Parser {
+        base: text,
+        lines,
+        pos: 0,
+        sink,
+    };
     let value = parser.node(first_indent, 0)?;
     (parser.pos == parser.lines.len()).then_some(value)
 }
 
-struct Parser<'a> {
-    lines: Vec<Line<'a>>,
-    pos: usize,
+/// Byte offset of `part` (a slice of `base`) in `base`.
+#[inline]
+fn offset_in(base: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize)
 }
 
-impl<'a> Parser<'a> {
+struct Parser<'a, 's, S> {
+    base: &'a str,
+    lines: Vec<Line<'a>>,
+    pos: usize,
+    sink: &'s mut S,
+}
+
+impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
     fn peek(&self) -> Option<Line<'a>> {
         self.lines.get(self.pos).copied()
     }
 
+    /// The mark of `part`, a slice of `line`'s text.
+    #[inline]
+    fn mark(&self, line: &Line<'a>, part: &'a str) -> Mark {
+        Mark {
+            line: line.number,
+            line_start: line.start,
+            offset: offset_in(self.base, part),
+        }
+    }
+
     /// The block node that starts at the current line, indented exactly `indent`.
-    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+    fn node(&mut self, indent: usize, depth: usize) -> Option<S::Node> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -83,12 +223,13 @@ impl<'a> Parser<'a> {
         } else {
             // A one-line scalar or flow document.
             self.pos += 1;
-            inline_value(line.text)
+            self.inline_value(&line, line.text)
         }
     }
 
-    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut map = Map::new();
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<S::Node> {
+        let first = self.peek()?;
+        let mut map = self.sink.map(self.mark(&first, first.text));
         while let Some(line) = self.peek() {
             if line.indent < indent {
                 break;
@@ -97,37 +238,45 @@ impl<'a> Parser<'a> {
                 return None;
             }
             let (key, rest) = split_key(line.text)?;
+            let at = self.mark(&line, line.text);
             self.pos += 1;
             let value = if rest.is_empty() {
-                self.nested(indent, true, depth)?
+                self.nested(indent, true, depth, at)?
             } else {
-                let value = inline_value(rest)?;
+                let value = self.inline_value(&line, rest)?;
                 // A continuation line would make this a multi-line scalar.
                 if self.peek().is_some_and(|next| next.indent > indent) {
                     return None;
                 }
                 value
             };
-            map.insert(key, value);
+            self.sink.entry(&mut map, key, at, value);
         }
-        Some(Value::Object(map))
+        Some(self.sink.end_map(map))
     }
 
-    /// The value of a key or sequence entry whose own line held nothing after the
-    /// indicator: a block node indented deeper, a sequence at the same indentation (for a
-    /// mapping key), or null.
-    fn nested(&mut self, indent: usize, in_mapping: bool, depth: usize) -> Option<Value> {
+    /// The value of a key or sequence entry (written at `at`) whose own line held nothing
+    /// after the indicator: a block node indented deeper, a sequence at the same
+    /// indentation (for a mapping key), or null.
+    fn nested(
+        &mut self,
+        indent: usize,
+        in_mapping: bool,
+        depth: usize,
+        at: Mark,
+    ) -> Option<S::Node> {
         match self.peek() {
             Some(next) if next.indent > indent => self.node(next.indent, depth + 1),
             Some(next) if in_mapping && next.indent == indent && is_sequence_entry(next.text) => {
                 self.sequence(indent, depth + 1)
             }
-            _ => Some(Value::Null),
+            _ => Some(self.sink.scalar(Scalar::Null, at)),
         }
     }
 
-    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut items = Vec::new();
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<S::Node> {
+        let first = self.peek()?;
+        let mut seq = self.sink.seq(self.mark(&first, first.text));
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && !is_sequence_entry(line.text)) {
                 break;
@@ -135,31 +284,68 @@ impl<'a> Parser<'a> {
             if line.indent > indent {
                 return None;
             }
+            let at = self.mark(&line, line.text);
             let after_dash = &line.text[1..];
             let content = after_dash.trim_start_matches(' ');
             if content.is_empty() || content.starts_with('#') {
                 self.pos += 1;
-                items.push(self.nested(indent, false, depth)?);
+                let value = self.nested(indent, false, depth, at)?;
+                self.sink.item(&mut seq, at, value);
                 continue;
             }
             // The entry's content starts a compact node at its own column.
             let column = indent + 1 + (after_dash.len() - content.len());
-            if is_sequence_entry(content) || split_key(content).is_some() {
+            let value = if is_sequence_entry(content) || split_key(content).is_some() {
                 self.lines[self.pos] = Line {
                     indent: column,
                     text: content,
+                    ..line
                 };
-                items.push(self.node(column, depth + 1)?);
+                self.node(column, depth + 1)?
             } else {
                 self.pos += 1;
-                items.push(inline_value(content)?);
+                let value = self.inline_value(&line, content)?;
                 if self.peek().is_some_and(|next| next.indent > indent) {
                     return None;
                 }
+                value
+            };
+            self.sink.item(&mut seq, at, value);
+        }
+        Some(self.sink.end_seq(seq))
+    }
+
+    /// A value written on the same line as its key or dash (`text`, a slice of `line`).
+    fn inline_value(&mut self, line: &Line<'a>, text: &'a str) -> Option<S::Node> {
+        let at = self.mark(line, text);
+        match text.as_bytes()[0] {
+            b'"' | b'\'' => {
+                let quote = text.as_bytes()[0] as char;
+                let (s, len) = quoted(text, quote)?;
+                ends_line(&text[len..]).then(|| self.sink.scalar(Scalar::Str(Cow::Owned(s)), at))
+            }
+            b'[' | b'{' => {
+                let mut flow = Flow {
+                    text,
+                    pos: 0,
+                    mark: at,
+                };
+                let value = flow.value(self.sink, 0)?;
+                ends_line(&text[flow.pos..]).then_some(value)
+            }
+            _ => {
+                let value = plain(strip_comment(text), false)?;
+                Some(self.sink.scalar(value, at))
             }
         }
-        Some(Value::Array(items))
     }
+}
+
+/// Whether `rest`, after a quoted scalar or a flow collection, ends the line: nothing, or a
+/// comment separated from it by whitespace (`"x"# c` is an error).
+fn ends_line(rest: &str) -> bool {
+    let trimmed = rest.trim_start_matches(' ');
+    trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())
 }
 
 fn is_sequence_entry(text: &str) -> bool {
@@ -167,12 +353,12 @@ fn is_sequence_entry(text: &str) -> bool {
 }
 
 /// Splits `key: rest` (rest without its comment); `None` if the line is not a simple
-/// mapping entry.
-fn split_key(text: &str) -> Option<(String, &str)> {
+/// mapping entry. A plain key borrows the text.
+fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, rest) = if let Some(quote @ ('"' | '\'')) = text.chars().next() {
         let (key, len) = quoted(text, quote)?;
         let rest = text[len..].strip_prefix(':')?;
-        (key, rest)
+        (Cow::Owned(key), rest)
     } else {
         let bytes = text.as_bytes();
         let mut colon = None;
@@ -191,7 +377,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         if !plain_key_ok(key) {
             return None;
         }
-        (key.to_owned(), &text[colon + 1..])
+        (Cow::Borrowed(key), &text[colon + 1..])
     };
     if !(rest.is_empty() || rest.starts_with(' ')) {
         return None;
@@ -206,41 +392,45 @@ fn plain_key_ok(key: &str) -> bool {
     let Some(first) = key.bytes().next() else {
         return false;
     };
-    first.is_ascii_alphabetic()
-        && resolve_word(key).is_none()
-        && !key.contains(": ")
-        && !key.contains(" #")
+    if !first.is_ascii_alphabetic() || resolve_word(key).is_some() {
+        return false;
+    }
+    // No `: ` or ` #`, and no tab (`key\t:` is the key `key`: trailing blanks are not part
+    // of a plain scalar).
+    let mut previous = 0;
+    for &b in key.as_bytes() {
+        if b == b'\t' || (previous == b':' && b == b' ') || (previous == b' ' && b == b'#') {
+            return false;
+        }
+        previous = b;
+    }
+    true
 }
 
-/// A value written on the same line as its key or dash.
-fn inline_value(text: &str) -> Option<Value> {
-    match text.as_bytes()[0] {
-        b'"' | b'\'' => {
-            let quote = text.as_bytes()[0] as char;
-            let (s, len) = quoted(text, quote)?;
-            let rest = text[len..].trim_start_matches(' ');
-            (rest.is_empty() || rest.starts_with('#')).then_some(Value::String(s))
-        }
-        b'[' | b'{' => {
-            let mut flow = Flow { text, pos: 0 };
-            let value = flow.value(0)?;
-            let rest = text[flow.pos..].trim_start_matches(' ');
-            (rest.is_empty() || rest.starts_with('#')).then_some(value)
-        }
-        _ => plain(strip_comment(text), false),
-    }
+/// Where `text` holds the byte `a` followed by `b` (`": "`, `" #"`): quicker than a
+/// substring search for short texts.
+#[inline]
+fn find_pair(text: &str, a: u8, b: u8) -> Option<usize> {
+    text.as_bytes()
+        .windows(2)
+        .position(|w| w[0] == a && w[1] == b)
+}
+
+#[inline]
+fn has_pair(text: &str, a: u8, b: u8) -> bool {
+    find_pair(text, a, b).is_some()
 }
 
 /// The text before a ` #` comment.
 fn strip_comment(text: &str) -> &str {
-    match text.find(" #") {
+    match find_pair(text, b' ', b'#') {
         Some(i) => text[..i].trim_end_matches(' '),
         None => text,
     }
 }
 
 /// Resolves a plain scalar (`in_flow`: inside a flow collection, where `,[]{}` end it).
-fn plain(text: &str, in_flow: bool) -> Option<Value> {
+fn plain(text: &str, in_flow: bool) -> Option<Scalar<'_>> {
     let first = *text.as_bytes().first()?;
     if matches!(
         first,
@@ -261,7 +451,7 @@ fn plain(text: &str, in_flow: bool) -> Option<Value> {
             | b'}'
             | b'"'
             | b'\''
-    ) || text.contains(": ")
+    ) || has_pair(text, b':', b' ')
         || text.ends_with(':')
         || text.contains('\t')
         || (in_flow && text.contains([',', '[', ']', '{', '}']))
@@ -274,16 +464,20 @@ fn plain(text: &str, in_flow: bool) -> Option<Value> {
     if first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.') {
         return number_like(text);
     }
-    Some(Value::String(text.to_owned()))
+    Some(Scalar::Str(Cow::Borrowed(text)))
 }
 
 /// Null and boolean spellings: `Some(Some(v))` when certain, `Some(None)` for spellings the
 /// fast path leaves to the full parser, `None` for ordinary words.
-fn resolve_word(text: &str) -> Option<Option<Value>> {
+fn resolve_word(text: &str) -> Option<Option<Scalar<'static>>> {
+    // Every spelling below has at most 5 bytes.
+    if text.len() > 5 {
+        return None;
+    }
     match text {
-        "~" | "null" => Some(Some(Value::Null)),
-        "true" => Some(Some(Value::Bool(true))),
-        "false" => Some(Some(Value::Bool(false))),
+        "~" | "null" => Some(Some(Scalar::Null)),
+        "true" => Some(Some(Scalar::Bool(true))),
+        "false" => Some(Some(Scalar::Bool(false))),
         _ if text.len() <= 5
             && [
                 "null", "y", "yes", "n", "no", "on", "off", "true", "false", "=",
@@ -299,7 +493,7 @@ fn resolve_word(text: &str) -> Option<Option<Value>> {
 
 /// Digit-, sign- or dot-led plain scalars: plain decimal integers, strings that cannot be
 /// numbers (`500m`, `128Mi`, `--flag`), and `None` for everything else.
-fn number_like(text: &str) -> Option<Value> {
+fn number_like(text: &str) -> Option<Scalar<'_>> {
     let bytes = text.as_bytes();
     let digits = text.strip_prefix('-').unwrap_or(text);
     if !digits.is_empty()
@@ -308,11 +502,11 @@ fn number_like(text: &str) -> Option<Value> {
         && (digits == "0" || !digits.starts_with('0'))
     {
         let n: i64 = text.parse().ok()?;
-        return Some(Value::Number(Number::from(n)));
+        return Some(Scalar::Int(n));
     }
     // `--listen=:8080`, `-v`: a dash followed by a letter or dash is never a number.
     if bytes[0] == b'-' && bytes.len() > 1 && (bytes[1] == b'-' || bytes[1].is_ascii_alphabetic()) {
-        return Some(Value::String(text.to_owned()));
+        return Some(Scalar::Str(Cow::Borrowed(text)));
     }
     // Quantities and durations: `500m`, `128Mi`, `10s`, `1h30m`.
     let lead = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -323,7 +517,7 @@ fn number_like(text: &str) -> Option<Value> {
         && !matches!(bytes[lead], b'e' | b'E')
         && bytes[lead..].iter().all(|b| b.is_ascii_alphanumeric())
     {
-        return Some(Value::String(text.to_owned()));
+        return Some(Scalar::Str(Cow::Borrowed(text)));
     }
     None
 }
@@ -373,84 +567,101 @@ fn quoted(text: &str, quote: char) -> Option<(String, usize)> {
 }
 
 /// One-line flow collections.
-struct Flow<'t> {
-    text: &'t str,
+struct Flow<'a> {
+    text: &'a str,
     pos: usize,
+    /// The mark of the start of `text`.
+    mark: Mark,
 }
 
-impl Flow<'_> {
+impl<'a> Flow<'a> {
     fn skip_spaces(&mut self) {
         while self.text.as_bytes().get(self.pos) == Some(&b' ') {
             self.pos += 1;
         }
     }
 
-    fn value(&mut self, depth: usize) -> Option<Value> {
+    /// The mark of the current position.
+    fn at(&self) -> Mark {
+        Mark {
+            offset: self.mark.offset + self.pos,
+            ..self.mark
+        }
+    }
+
+    fn value<S: Sink<'a>>(&mut self, sink: &mut S, depth: usize) -> Option<S::Node> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.skip_spaces();
-        let rest = &self.text[self.pos..];
+        let at = self.at();
+        let text = self.text;
+        let rest = &text[self.pos..];
         match *rest.as_bytes().first()? {
             b'[' => {
                 self.pos += 1;
-                let mut items = Vec::new();
+                let mut items = sink.seq(at);
                 loop {
                     self.skip_spaces();
                     if self.eat(b']') {
-                        return Some(Value::Array(items));
+                        return Some(sink.end_seq(items));
                     }
-                    items.push(self.value(depth + 1)?);
+                    let item_at = self.at();
+                    let item = self.value(sink, depth + 1)?;
+                    sink.item(&mut items, item_at, item);
                     self.skip_spaces();
                     if !self.eat(b',') {
                         self.skip_spaces();
-                        return self.eat(b']').then_some(Value::Array(items));
+                        return self.eat(b']').then(|| sink.end_seq(items));
                     }
                 }
             }
             b'{' => {
                 self.pos += 1;
-                let mut map = Map::new();
+                let mut map = sink.map(at);
                 loop {
                     self.skip_spaces();
                     if self.eat(b'}') {
-                        return Some(Value::Object(map));
+                        return Some(sink.end_map(map));
                     }
+                    let key_at = self.at();
                     let key = self.key()?;
                     self.skip_spaces();
                     let value = if matches!(self.text.as_bytes().get(self.pos), Some(b',' | b'}')) {
-                        Value::Null
+                        sink.scalar(Scalar::Null, key_at)
                     } else {
-                        self.value(depth + 1)?
+                        self.value(sink, depth + 1)?
                     };
-                    map.insert(key, value);
+                    sink.entry(&mut map, Cow::Borrowed(key), key_at, value);
                     self.skip_spaces();
                     if !self.eat(b',') {
                         self.skip_spaces();
-                        return self.eat(b'}').then_some(Value::Object(map));
+                        return self.eat(b'}').then(|| sink.end_map(map));
                     }
                 }
             }
             b'"' | b'\'' => {
                 let (s, len) = quoted(rest, rest.as_bytes()[0] as char)?;
                 self.pos += len;
-                Some(Value::String(s))
+                Some(sink.scalar(Scalar::Str(Cow::Owned(s)), at))
             }
             _ => {
                 let end = rest.find([',', ']', '}']).unwrap_or(rest.len());
                 let scalar = rest[..end].trim_end_matches(' ');
-                if scalar.contains(" #") {
+                if has_pair(scalar, b' ', b'#') {
                     return None;
                 }
                 self.pos += end;
-                plain(scalar, true)
+                let value = plain(scalar, true)?;
+                Some(sink.scalar(value, at))
             }
         }
     }
 
     /// `key:` inside a flow mapping (the colon must be followed by a space or end the key).
-    fn key(&mut self) -> Option<String> {
-        let rest = &self.text[self.pos..];
+    fn key(&mut self) -> Option<&'a str> {
+        let text = self.text;
+        let rest = &text[self.pos..];
         let colon = rest.find(':')?;
         let key = rest[..colon].trim_end_matches(' ');
         if !plain_key_ok(key) || key.contains([',', '[', ']', '{', '}', '"', '\'']) {
@@ -461,7 +672,7 @@ impl Flow<'_> {
             return None;
         }
         self.pos += colon + 1;
-        Some(key.to_owned())
+        Some(key)
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -518,6 +729,13 @@ mod tests {
             "a: .inf\n",
             "a: Null\n",
             "a: b: c\n",
+            // A comment must be separated from what precedes it.
+            "a: {}# c\n",
+            "a: [x]#c\n",
+            "a: 'x'# c\n",
+            "- \"x\"#c\n",
+            "a\t: b\n",
+            "a: {b\t: c}\n",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }
@@ -625,6 +843,8 @@ mod differential {
             Just("a b c".to_owned()),
             Just("registry.example.com/app:1.2.3".to_owned()),
             Just("x # comment".to_owned()),
+            Just("x#y".to_owned()),
+            Just("[a] # c".to_owned()),
             Just("http://x:80/y".to_owned()),
             Just("10s".to_owned()),
             Just("1h30m".to_owned()),
@@ -647,6 +867,9 @@ mod differential {
             Just("1e3".to_owned()),
             Just("ON".to_owned()),
             Just("99999999999999999999".to_owned()),
+            // Comments must be separated by whitespace.
+            Just("'q'#c".to_owned()),
+            Just("{}# c".to_owned()),
         ];
         prop_oneof![60 => common, 1 => uncertain]
     }
@@ -656,7 +879,7 @@ mod differential {
             20 => Just("name".to_owned()), 20 => Just("image".to_owned()), 20 => Just("spec".to_owned()),
             10 => Just("\"quoted key\"".to_owned()), 10 => Just("app.kubernetes.io/name".to_owned()),
             40 => "[a-zA-Z][a-zA-Z0-9]{0,8}",
-            1 => Just("y".to_owned()), 1 => Just("on".to_owned()),
+            1 => Just("y".to_owned()), 1 => Just("on".to_owned()), 1 => Just("tab\t".to_owned()),
         ]
     }
 

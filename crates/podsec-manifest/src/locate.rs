@@ -47,10 +47,14 @@
 //!
 //! ## YAML
 //!
-//! Positions come from `granit-parser`, the YAML parser serde-saphyr is built on, so block
-//! and flow collections, comments, multi-line and block scalars, quoted keys, tags and
-//! complex keys are all read as the decoder reads them. A repeated key: the last one wins,
-//! as in decoding.
+//! Most manifests are in the subset of YAML that the decoder's fast path reads (block
+//! mappings and sequences, one-line scalars and flow collections, comments): their
+//! positions are read by that same parser, in one pass that records where each key and
+//! item is written. Everything else is read with `granit-parser`, the YAML parser
+//! serde-saphyr is built on, so block and flow collections, comments, multi-line and block
+//! scalars, quoted keys, tags and complex keys are all read as the decoder reads them. Both
+//! give the same positions (a differential test over the conformance corpus and generated
+//! manifests checks this). A repeated key: the last one wins, as in decoding.
 //!
 //! **Aliases** are followed, not copied: a field reached through an alias (`spec: *base`)
 //! is positioned at the key or item that holds the alias, and the fields *inside* the
@@ -69,17 +73,21 @@
 //! ## Alignment with decoding
 //!
 //! The objects are counted exactly as [`Document::decode`](crate::Document::decode) counts
-//! them (the object paths are derived from the same decoded value): `List` items (nested
-//! lists flattened) one by one, a `null` document or JSON `null` value yields nothing, and
-//! a document (or JSON value) that fails to parse yields one index, like its one error.
-//! When no position can be known (a parse error, an invalid separator line), the index
-//! answers the document's first line (or the failing JSON value's) with `exact: false` for
-//! every path.
+//! them (from the same parser's reading on the fast path, else from the decoded value, or
+//! without it when the document is certainly one object: a mapping whose `kind` cannot be a
+//! list's): `List` items (nested lists flattened) one by one, a `null` document or JSON
+//! `null` value yields nothing, and a document (or JSON value) that fails to parse yields
+//! one index, like its one error. When no position can be known (a syntax error, an invalid
+//! separator line), the index answers the document's first line (or the failing JSON
+//! value's) with `exact: false` for every path.
 //!
-//! Documents are never copied or re-parsed per path: [`index`](crate::locate::index) reads
-//! the document once (deep nesting is bounded by the parsers' limits, `<<` merge chains by
-//! a lookup budget), and [`FieldIndex::locate`](crate::locate::FieldIndex::locate) costs a
-//! a scan of one mapping's keys per path segment.
+//! Documents are never re-parsed per path: [`index`](crate::locate::index) reads a YAML
+//! document once (on the fast path, or with granit-parser for one object; with
+//! granit-parser and the full parser for the rest; deep nesting is bounded by the parsers'
+//! limits, `<<` merge chains by a lookup budget), and
+//! [`FieldIndex::locate`](crate::locate::FieldIndex::locate) costs a scan of one mapping's
+//! keys per path segment. On the fast path, an index holds a copy of the document's text
+//! and about 40 bytes per key or item.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -90,6 +98,10 @@ use serde_json::Value;
 
 use crate::split::Document;
 use crate::value::JsonValue;
+
+#[cfg(test)]
+mod differential;
+mod fast;
 
 /// Where [`FieldIndex::locate`] found a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,13 +120,21 @@ pub struct Location {
 /// Cheap to clone (the document's positions are shared).
 #[derive(Debug, Clone)]
 pub struct FieldIndex {
-    /// The document's positions; `None` when they could not be read.
-    tree: Option<Arc<Tree>>,
-    /// The object's node, or its nodes when repeated JSON keys merge (latest first). Empty
-    /// when the object could not be found in the tree.
-    roots: Vec<NodeId>,
-    /// The object's position (or the fallback position when `roots` is empty).
+    source: Source,
+    /// The object's position (or the fallback position when it could not be found).
     start: Pos,
+}
+
+/// Where a [`FieldIndex`]'s positions come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// No positions could be read (or the object could not be found in them).
+    Unknown,
+    /// Read by the fast YAML parser: the document's tree and the object's node.
+    Fast { tree: Arc<fast::Tree>, node: u32 },
+    /// Read from `granit-parser` events or JSON tokens: the object's node, or its nodes when
+    /// repeated JSON keys merge (latest first; never empty).
+    Full { tree: Arc<Tree>, roots: Vec<NodeId> },
 }
 
 impl FieldIndex {
@@ -127,12 +147,18 @@ impl FieldIndex {
     /// `\uXXXX`, ...). A malformed path is followed as far as it can be read, with
     /// `exact: false`.
     pub fn locate(&self, path: &str) -> Location {
-        let (segments, complete) = parse_path(path);
-        let Some(tree) = self.tree.as_deref().filter(|_| !self.roots.is_empty()) else {
-            return self.start.location(false);
-        };
-        let walk = tree.walk(&self.roots, self.start, &segments);
-        walk.pos.location(walk.exact && complete)
+        match &self.source {
+            Source::Unknown => self.start.location(false),
+            Source::Fast { tree, node } => {
+                let (pos, exact) = tree.walk(*node, self.start, &mut Path::new(path));
+                pos.location(exact)
+            }
+            Source::Full { tree, roots } => {
+                let (segments, complete) = parse_path(path);
+                let walk = tree.walk(roots, self.start, &segments);
+                walk.pos.location(walk.exact && complete)
+            }
+        }
     }
 }
 
@@ -162,14 +188,42 @@ pub fn index_stream(text: &str) -> Vec<FieldIndex> {
 impl FieldIndex {
     fn unknown(start: Pos) -> Self {
         FieldIndex {
-            tree: None,
-            roots: Vec::new(),
+            source: Source::Unknown,
             start,
         }
     }
 }
 
 fn index_yaml(document: &Document<'_>, fallback: Pos) -> Vec<FieldIndex> {
+    match fast::index(document.text(), document.line()) {
+        Some(fields) => fields,
+        None => index_yaml_full(document, fallback),
+    }
+}
+
+/// [`index`] of a YAML document from `granit-parser` events: any YAML.
+fn index_yaml_full(document: &Document<'_>, fallback: Pos) -> Vec<FieldIndex> {
+    let mut builder = Builder::new(document.text(), document.line());
+    let parsed = builder.yaml();
+    let root = builder.roots.first().copied().filter(|_| parsed);
+    let tree = Arc::new(builder.finish(false));
+    // Most documents are one object (not a `List`): no need to read their value.
+    if let Some(root) = root
+        && tree.one_object(root)
+    {
+        return vec![FieldIndex::at(&tree, &[root], &[])];
+    }
+    index_yaml_objects(document, fallback, &tree, root)
+}
+
+/// [`index_yaml_full`] with the objects read from the document's value (`root`: the
+/// document's node in `tree`, `None` if its events could not be read).
+fn index_yaml_objects(
+    document: &Document<'_>,
+    fallback: Pos,
+    tree: &Arc<Tree>,
+    root: Option<NodeId>,
+) -> Vec<FieldIndex> {
     let text = document.text();
     let value = match crate::fast_yaml::parse(text) {
         Some(value) => value,
@@ -178,19 +232,11 @@ fn index_yaml(document: &Document<'_>, fallback: Pos) -> Vec<FieldIndex> {
             Err(_) => return vec![FieldIndex::unknown(fallback)],
         },
     };
-    let objects = object_paths(&value);
-    if objects.is_empty() {
-        return Vec::new();
-    }
-    let mut builder = Builder::new(text, document.line());
-    let parsed = builder.yaml();
-    let root = builder.roots.first().copied();
-    let tree = Arc::new(builder.finish(false));
-    objects
+    object_paths(&value)
         .iter()
-        .map(|segments| match (parsed, root) {
-            (true, Some(root)) => FieldIndex::at(&tree, &[root], segments),
-            _ => FieldIndex::unknown(fallback),
+        .map(|segments| match root {
+            Some(root) => FieldIndex::at(tree, &[root], segments),
+            None => FieldIndex::unknown(fallback),
         })
         .collect()
 }
@@ -253,9 +299,16 @@ impl FieldIndex {
             .node(first)
             .map_or(Pos { line: 1, column: 1 }, |n| n.start);
         let walk = tree.walk(roots, start, segments);
+        let source = if walk.exact && !walk.nodes.is_empty() {
+            Source::Full {
+                tree: Arc::clone(tree),
+                roots: walk.nodes,
+            }
+        } else {
+            Source::Unknown
+        };
         FieldIndex {
-            tree: Some(Arc::clone(tree)),
-            roots: if walk.exact { walk.nodes } else { Vec::new() },
+            source,
             start: walk.pos,
         }
     }
@@ -326,34 +379,72 @@ enum Segment<'a> {
 
 /// The segments of `path`, and whether all of it could be read.
 fn parse_path(path: &str) -> (Vec<Segment<'_>>, bool) {
-    let bytes = path.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'.' if i > 0
-                && i + 1 < bytes.len()
-                && bytes[i + 1] != b'.'
-                && bytes[i + 1] != b'[' =>
-            {
-                i += 1;
-            }
-            b'[' => {
-                let Some((segment, next)) = bracket(path, i + 1) else {
-                    return (out, false);
-                };
-                out.push(segment);
-                i = next;
-            }
-            b'.' => return (out, false),
-            _ => {
-                let end = path[i..].find(['.', '[']).map_or(path.len(), |n| i + n);
-                out.push(Segment::Key(Cow::Borrowed(&path[i..end])));
-                i = end;
+    let mut segments = Path::new(path);
+    let out = segments.by_ref().collect();
+    (out, segments.complete())
+}
+
+/// The segments of a path, read one by one (stops where the path is malformed).
+struct Path<'a> {
+    path: &'a str,
+    /// Byte offset of what is left to read.
+    at: usize,
+    malformed: bool,
+}
+
+impl<'a> Path<'a> {
+    fn new(path: &'a str) -> Self {
+        Path {
+            path,
+            at: 0,
+            malformed: false,
+        }
+    }
+
+    /// Whether the path was read to its end without error (once the iterator is done).
+    fn complete(&self) -> bool {
+        !self.malformed
+    }
+
+    fn fail(&mut self) -> Option<Segment<'a>> {
+        self.malformed = true;
+        self.at = self.path.len();
+        None
+    }
+}
+
+impl<'a> Iterator for Path<'a> {
+    type Item = Segment<'a>;
+
+    fn next(&mut self) -> Option<Segment<'a>> {
+        let path = self.path;
+        let bytes = path.as_bytes();
+        loop {
+            let i = self.at;
+            match *bytes.get(i)? {
+                b'.' if i > 0
+                    && i + 1 < bytes.len()
+                    && bytes[i + 1] != b'.'
+                    && bytes[i + 1] != b'[' =>
+                {
+                    self.at += 1;
+                }
+                b'[' => {
+                    let Some((segment, next)) = bracket(path, i + 1) else {
+                        return self.fail();
+                    };
+                    self.at = next;
+                    return Some(segment);
+                }
+                b'.' => return self.fail(),
+                _ => {
+                    let end = path[i..].find(['.', '[']).map_or(path.len(), |n| i + n);
+                    self.at = end;
+                    return Some(Segment::Key(Cow::Borrowed(&path[i..end])));
+                }
             }
         }
     }
-    (out, true)
 }
 
 /// The segment of a bracket whose content starts at `start`, and the offset after its `]`.
@@ -472,6 +563,8 @@ struct Node {
     /// Where the node's value starts.
     start: Pos,
     kind: NodeKind,
+    /// A scalar whose text ends with `List` (it may be the `kind` of a list).
+    list_like: bool,
 }
 
 #[derive(Debug)]
@@ -656,6 +749,24 @@ impl Tree {
         nodes.truncate(same);
     }
 
+    /// Whether the YAML document whose node is `root` is certainly one object for
+    /// [`Document::decode`] (which reads it, or fails to, as one object), whatever its
+    /// value: a sequence, or a mapping whose `kind` cannot be a list's (not a scalar ending
+    /// with `List`) and that holds no merge key, alias key or complex key (they could bring
+    /// a `kind`). Scalars may be `null` (no object): not certain.
+    fn one_object(&self, root: NodeId) -> bool {
+        match self.node(root).map(|n| &n.kind) {
+            Some(NodeKind::Seq(_)) => true,
+            Some(NodeKind::Map(pairs)) => pairs.iter().all(|pair| match pair.key.as_deref() {
+                None => false,
+                Some(_) if pair.merge => false,
+                Some("kind") => self.node(pair.value).is_some_and(|n| !n.list_like),
+                Some(_) => true,
+            }),
+            _ => false,
+        }
+    }
+
     fn finish_node(&mut self, id: NodeId, kind: NodeKind) {
         if let Some(node) = self.nodes.get_mut(id) {
             node.kind = kind;
@@ -696,6 +807,9 @@ struct Builder<'t> {
     /// Byte offset of the end of the last event (YAML), where a block item's `-` search
     /// starts.
     last_end: Option<usize>,
+    /// Byte offset of the `-` of the last item placed in a block sequence by
+    /// [`Builder::item_pos`].
+    last_dash: Option<usize>,
 }
 
 /// How a new node relates to the collection it is in.
@@ -715,6 +829,7 @@ impl<'t> Builder<'t> {
             stack: Vec::new(),
             roots: Vec::new(),
             last_end: None,
+            last_dash: None,
         }
     }
 
@@ -744,22 +859,34 @@ impl<'t> Builder<'t> {
     }
 
     fn new_node(&mut self, start: Pos, kind: NodeKind) -> NodeId {
-        self.nodes.push(Node { start, kind });
+        self.nodes.push(Node {
+            start,
+            kind,
+            list_like: false,
+        });
         self.nodes.len() - 1
     }
 
     /// The position of a new node as an item of the current sequence: its `-` in a block
-    /// sequence, else where it starts.
-    fn item_pos(&self, start: Pos, offset: Option<usize>) -> Pos {
+    /// sequence, else where it starts. Sets [`Builder::last_dash`].
+    fn item_pos(&mut self, start: Pos, offset: Option<usize>) -> Pos {
+        self.last_dash = None;
         match self.stack.last().map(|f| &f.content) {
-            Some(Content::Seq { block: true, .. }) => self.dash(start, offset).unwrap_or(start),
+            Some(Content::Seq { block: true, .. }) => match self.dash(start, offset) {
+                Some((pos, at)) => {
+                    self.last_dash = Some(at);
+                    pos
+                }
+                None => start,
+            },
             _ => start,
         }
     }
 
     /// The `-` of a block sequence item that starts at `offset` (`start`): the first `-` after
-    /// the previous event, skipping blanks, comments, `:` and node properties.
-    fn dash(&self, start: Pos, offset: Option<usize>) -> Option<Pos> {
+    /// the previous event, skipping blanks, comments, `:` and node properties; its position
+    /// and offset.
+    fn dash(&self, start: Pos, offset: Option<usize>) -> Option<(Pos, usize)> {
         let (from, to) = (self.last_end?, offset?);
         let gap = self.text.get(from..to)?.as_bytes();
         let mut i = 0;
@@ -781,26 +908,21 @@ impl<'t> Builder<'t> {
         let newlines = between.bytes().filter(|&b| b == b'\n').count();
         if newlines == 0 {
             let column = start.column.checked_sub(between.chars().count())?;
-            return (column >= 1).then_some(Pos {
-                line: start.line,
-                column,
-            });
+            return (column >= 1).then_some((
+                Pos {
+                    line: start.line,
+                    column,
+                },
+                found,
+            ));
         }
         let before = self.text.get(..found)?;
         let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-        Some(Pos {
+        let pos = Pos {
             line: start.line.checked_sub(newlines)?,
             column: before.get(line_start..)?.chars().count() + 1,
-        })
-    }
-
-    /// Whether a block sequence entry indicator (`-` then a blank) is at `offset`.
-    fn is_dash(&self, offset: usize) -> bool {
-        let bytes = self.text.as_bytes();
-        bytes.get(offset) == Some(&b'-')
-            && bytes
-                .get(offset + 1)
-                .is_none_or(|b| b.is_ascii_whitespace())
+        };
+        Some((pos, found))
     }
 
     /// Places the finished node `id` (starting at `start`, item position `item_pos`) in the
@@ -856,7 +978,14 @@ impl<'t> Builder<'t> {
         let item_pos = self.item_pos(start, offset);
         let id = match target {
             Some(id) => id,
-            None => self.new_node(start, NodeKind::Scalar),
+            None => {
+                // An alias of a key (keys have no nodes): its text is not known here.
+                let id = self.new_node(start, NodeKind::Scalar);
+                if let Some(node) = self.nodes.get_mut(id) {
+                    node.list_like = true;
+                }
+                id
+            }
         };
         self.attach(id, start, item_pos, None);
     }
@@ -928,10 +1057,13 @@ impl<'t> Builder<'t> {
                         merge: style == ScalarStyle::Plain && text == "<<",
                         text: text.as_ref().into(),
                     });
-                    if let Some(id) = self.scalar(pos, offset, key)
-                        && anchor != 0
-                    {
-                        anchors.insert(anchor, id);
+                    if let Some(id) = self.scalar(pos, offset, key) {
+                        if let Some(node) = self.nodes.get_mut(id) {
+                            node.list_like = text.ends_with("List");
+                        }
+                        if anchor != 0 {
+                            anchors.insert(anchor, id);
+                        }
                     }
                 }
                 Event::Alias(anchor) => self.alias(anchors.get(&anchor).copied(), pos, offset),
@@ -939,10 +1071,12 @@ impl<'t> Builder<'t> {
                     let map = matches!(event, Event::MappingStart(..));
                     let block = style == StructureStyle::Block;
                     let id = self.start(map, block, pos, offset);
-                    if !map && block && !offset.is_some_and(|o| self.is_dash(o)) {
-                        // An indentless sequence (`key:\n- item`) starts at its first
-                        // item's value: its `-` is still ahead of the previous event's end.
-                        end = None;
+                    if !map && block {
+                        // A block sequence's first `-` is searched from the end of what
+                        // precedes the sequence (or from its own `-` when it is an item): an
+                        // indentless sequence (`key:\n- item`, `key:\n- - item`) starts at its
+                        // first item's value, after its first `-`.
+                        end = self.last_dash.map(|at| at + 1);
                     }
                     if anchor != 0 {
                         anchors.insert(anchor, id);

@@ -464,6 +464,76 @@ spec:   # trailing comment
 }
 
 #[test]
+fn sequences_nested_in_an_indentless_sequence() {
+    // The same layout read by the fast path, and (with an anchor) by granit-parser.
+    for extra in ["", "x: &a 1\n"] {
+        let t = format!("kind: Pod\n{extra}args:\n- - a\n  - b\n- - c\n-\n  - d\n");
+        let t = t.as_str();
+        let f = &indices(t)[0];
+        let l = if extra.is_empty() { 3 } else { 4 };
+        assert_eq!(f.locate("args"), exact(t, l - 1, "args"));
+        assert_eq!(f.locate("args[0]"), exact(t, l, "-"));
+        assert_eq!(f.locate("args[0][0]"), exact(t, l, "- a"));
+        assert_eq!(f.locate("args[0][1]"), exact(t, l + 1, "-"));
+        assert_eq!(f.locate("args[1]"), exact(t, l + 2, "-"));
+        assert_eq!(f.locate("args[1][0]"), exact(t, l + 2, "- c"));
+        assert_eq!(f.locate("args[2]"), exact(t, l + 3, "-"));
+        assert_eq!(f.locate("args[2][0]"), exact(t, l + 4, "-"));
+        assert_eq!(f.locate("args[2][1]"), ancestor(t, l + 3, "-"));
+    }
+}
+
+#[test]
+fn comments_not_separated_by_whitespace_are_errors() {
+    // As the decoder reads them: a syntax error, so no positions.
+    for t in ["kind: Pod\nspec: {}# c\n", "kind: 'Pod'#c\nspec: {}\n"] {
+        assert!(decode(t)[0].is_err(), "{t}");
+        let fields = indices(t);
+        assert_eq!(
+            fields[0].locate("spec"),
+            Location {
+                line: 1,
+                column: 1,
+                exact: false
+            }
+        );
+    }
+}
+
+#[test]
+fn documents_read_by_granit_parser_align_with_decode() {
+    // YAML the fast path leaves to granit-parser (anchors, block scalars): a mapping that is
+    // not a list is one object; lists (however their `kind` is written) are read as values.
+    for (t, objects) in [
+        ("kind: &k List\nitems:\n- {kind: Pod}\n- {kind: Pod}\n", 2),
+        (
+            "&k PodList: 1\nkind: *k\nitems: [{kind: Pod}, {kind: Pod}]\n",
+            2,
+        ),
+        (
+            "base: &b {kind: List, items: [{kind: Pod}, 2]}\n<<: *b\n",
+            2,
+        ),
+        ("? kind\n: List\nitems: [{kind: Pod}, {kind: Pod}, 3]\n", 3),
+        ("kind: !!str List\nitems: [&p {kind: Pod}, *p]\n", 2),
+        ("kind: |\n  List\nitems: [a, b]\n", 1),
+        ("- &a x\n- *a\n", 1),
+        ("!!null\n", 0),
+        ("&a ~\n", 0),
+    ] {
+        assert_eq!(indices(t).len(), objects, "{t}");
+    }
+    let t = "kind: Pod\nmetadata: {name: &n a}\nspec:\n  containers:\n  - name: *n\n    command: |\n      run\n  - name: b\n";
+    let f = &indices(t)[0];
+    assert_eq!(f.locate(""), exact(t, 1, "kind"));
+    assert_eq!(f.locate("spec.containers[1].name"), exact(t, 8, "name"));
+    assert_eq!(
+        f.locate("spec.containers[0].command"),
+        exact(t, 6, "command")
+    );
+}
+
+#[test]
 fn unparsable_and_empty_documents() {
     let t = "kind: Pod\nspec: [\n---\nnull\n---\n--- {a: 1}\n---\n{\"kind\": \"Pod\"} {\"kind\": \n---\n42\n";
     let fields = indices(t);
