@@ -88,6 +88,9 @@ pub struct Evaluated {
     /// With [`Options::locate`]: where each finding's field is, per violation and finding
     /// (the field, or its deepest ancestor present in the manifest).
     pub locations: Vec<Vec<Location>>,
+    /// The object's part of the report, when the sink has a [`Renderer`] (rendered on the
+    /// worker threads, in parallel).
+    pub rendered: Option<Vec<u8>>,
 }
 
 impl Evaluated {
@@ -162,8 +165,18 @@ impl Summary {
     }
 }
 
+/// Renders an evaluated object's part of a report (`file` is the input's name). Run on the
+/// worker threads, so that rendering, often the larger part of a run, is parallel too.
+pub type Renderer = Arc<dyn Fn(&str, &Evaluated, &mut Vec<u8>) + Send + Sync>;
+
 /// Receives a run's results as they are produced, in input order.
 pub trait Sink {
+    /// A renderer for evaluated objects, if the sink can use pre-rendered bytes
+    /// ([`Evaluated::rendered`]).
+    fn renderer(&self) -> Option<Renderer> {
+        None
+    }
+
     /// The next objects of input `file` (in order; `doc` numbers count per file).
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()>;
     /// An input that could not be listed or read.
@@ -186,6 +199,7 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
+    let renderer = sink.renderer();
     let inputs = input::expand(paths);
     for window in inputs.chunks(INPUTS_PER_WINDOW) {
         let texts: Vec<Result<(String, String), InputError>> = window
@@ -219,7 +233,9 @@ pub fn run(
         let mut next_doc = vec![0usize; texts.len()];
         let batch = rayon::current_num_threads().max(1) * 4;
         for units in units.chunks(batch) {
-            let results: Vec<Vec<Outcome>> = units
+            let name = |file: usize| texts[file].as_ref().map_or("", |(name, _)| name.as_str());
+            // Decode and evaluate in parallel.
+            let mut results: Vec<Vec<Outcome>> = units
                 .par_iter()
                 .map(|unit| match unit {
                     Unit::InputError(_) => Vec::new(),
@@ -229,20 +245,44 @@ pub fn run(
                         .collect(),
                 })
                 .collect();
-            for (unit, mut outcomes) in units.iter().zip(results) {
+            // Number the objects of each file (a List document holds several).
+            for (unit, outcomes) in units.iter().zip(&mut results) {
+                if let Unit::Documents { file, .. } = unit {
+                    for outcome in outcomes {
+                        set_doc(outcome, next_doc[*file]);
+                        next_doc[*file] += 1;
+                    }
+                }
+            }
+            // Render in parallel, when the sink can use it.
+            if let Some(render) = &renderer {
+                results
+                    .par_iter_mut()
+                    .zip(units.par_iter())
+                    .for_each(|(outcomes, unit)| {
+                        if let Unit::Documents { file, .. } = unit {
+                            for outcome in outcomes {
+                                if let Outcome::Evaluated(e) = outcome {
+                                    let mut bytes = Vec::new();
+                                    render(name(*file), e, &mut bytes);
+                                    e.rendered = Some(bytes);
+                                }
+                            }
+                        }
+                    });
+            }
+            // Report in input order.
+            for (unit, outcomes) in units.iter().zip(results) {
                 match unit {
                     Unit::InputError(err) => {
                         summary.errors += 1;
                         sink.input_error(err)?;
                     }
                     Unit::Documents { file, .. } => {
-                        for outcome in &mut outcomes {
-                            set_doc(outcome, next_doc[*file]);
-                            next_doc[*file] += 1;
+                        for outcome in &outcomes {
                             summary.count(outcome);
                         }
-                        let name = texts[*file].as_ref().map_or("", |(name, _)| name.as_str());
-                        sink.objects(name, &outcomes)?;
+                        sink.objects(name(*file), &outcomes)?;
                     }
                 }
             }
@@ -308,6 +348,7 @@ fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
                     allowed: judged.allowed,
                     admission: Some(Box::new(judged.response)),
                     locations: Vec::new(),
+                    rendered: None,
                 })
             }
         },
@@ -353,6 +394,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                 evaluation,
                 admission: None,
                 locations: Vec::new(),
+                rendered: None,
             }
         }
         Mode::Namespace(cluster) => {
@@ -370,6 +412,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                 allowed: judged.allowed,
                 admission: Some(Box::new(judged.response)),
                 locations: Vec::new(),
+                rendered: None,
             }
         }
     }

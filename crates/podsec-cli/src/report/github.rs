@@ -5,10 +5,11 @@
 //! standard error (the job log) at the end.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use podsec_policy::text::go_quote;
 
-use crate::check::{Outcome, Sink, Summary};
+use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
 use crate::report::text::summary_line;
 
@@ -24,62 +25,74 @@ impl<'w> GithubSink<'w> {
     }
 }
 
+/// An object's annotations.
+fn render(file: &str, e: &Evaluated, out: &mut dyn Write) -> io::Result<()> {
+    let mut object = e.kind.clone();
+    object.push(' ');
+    if let Some(ns) = &e.namespace {
+        object.push_str(ns);
+        object.push('/');
+    }
+    object.push_str(if e.name.is_empty() {
+        "<unnamed>"
+    } else {
+        &e.name
+    });
+    // A violation the API server would only warn about is a warning.
+    let command = if e.allowed { "warning" } else { "error" };
+    for (index, violation) in e.evaluation.violations.iter().enumerate() {
+        let title = format!("PodSecurity {}", violation.check);
+        let message = format!(
+            "{object} violates PodSecurity {}: {}",
+            go_quote(&e.policy.to_string()),
+            violation.to_message()
+        );
+        // At the first finding's field (or its deepest ancestor).
+        let (line, _) = e.violation_line(index);
+        annotation(out, command, file, Some(line), &title, &message)?;
+    }
+    if let Some(admission) = e.admission.as_ref().filter(|_| e.evaluation.is_allowed()) {
+        if let Some(status) = admission.status.as_ref().filter(|_| !e.allowed) {
+            let message = format!("{object}: {}", status.message);
+            annotation(
+                out,
+                "error",
+                file,
+                Some(e.line),
+                "PodSecurity admission",
+                &message,
+            )?;
+        }
+        for warning in &admission.warnings {
+            let message = format!("{object}: {warning}");
+            annotation(
+                out,
+                "warning",
+                file,
+                Some(e.line),
+                "PodSecurity warning",
+                &message,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 impl Sink for GithubSink<'_> {
+    fn renderer(&self) -> Option<Renderer> {
+        Some(Arc::new(|file, e, bytes| {
+            // Writing to a Vec cannot fail.
+            let _ = render(file, e, bytes);
+        }))
+    }
+
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {
-                Outcome::Evaluated(e) => {
-                    let mut object = e.kind.clone();
-                    object.push(' ');
-                    if let Some(ns) = &e.namespace {
-                        object.push_str(ns);
-                        object.push('/');
-                    }
-                    object.push_str(if e.name.is_empty() {
-                        "<unnamed>"
-                    } else {
-                        &e.name
-                    });
-                    // A violation the API server would only warn about is a warning.
-                    let command = if e.allowed { "warning" } else { "error" };
-                    for (index, violation) in e.evaluation.violations.iter().enumerate() {
-                        let title = format!("PodSecurity {}", violation.check);
-                        let message = format!(
-                            "{object} violates PodSecurity {}: {}",
-                            go_quote(&e.policy.to_string()),
-                            violation.to_message()
-                        );
-                        // At the first finding's field (or its deepest ancestor).
-                        let (line, _) = e.violation_line(index);
-                        annotation(self.out, command, file, Some(line), &title, &message)?;
-                    }
-                    if let Some(admission) =
-                        e.admission.as_ref().filter(|_| e.evaluation.is_allowed())
-                    {
-                        if let Some(status) = admission.status.as_ref().filter(|_| !e.allowed) {
-                            let message = format!("{object}: {}", status.message);
-                            annotation(
-                                self.out,
-                                "error",
-                                file,
-                                Some(e.line),
-                                "PodSecurity admission",
-                                &message,
-                            )?;
-                        }
-                        for warning in &admission.warnings {
-                            let message = format!("{object}: {warning}");
-                            annotation(
-                                self.out,
-                                "warning",
-                                file,
-                                Some(e.line),
-                                "PodSecurity warning",
-                                &message,
-                            )?;
-                        }
-                    }
-                }
+                Outcome::Evaluated(e) => match &e.rendered {
+                    Some(bytes) => self.out.write_all(bytes)?,
+                    None => render(file, e, &mut *self.out)?,
+                },
                 Outcome::Error(err) => {
                     annotation(
                         self.out,

@@ -7,10 +7,11 @@ use serde::Serialize;
 use serde::ser::Serializer;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use podsec_admission::Response;
 
-use crate::check::{Evaluated, Outcome, Sink, Summary};
+use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
 
 /// Streams one JSON document: `{"results": [...], "skipped": [...], "errors": [...],
@@ -47,14 +48,28 @@ impl<'w> JsonSink<'w> {
     }
 }
 
+/// One result's JSON.
+fn render(file: &str, e: &Evaluated, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(out, &JsonResult::new(file, e)).map_err(io::Error::from)
+}
+
 impl Sink for JsonSink<'_> {
+    fn renderer(&self) -> Option<Renderer> {
+        Some(Arc::new(|file, e, bytes| {
+            // Writing to a Vec cannot fail.
+            let _ = render(file, e, bytes);
+        }))
+    }
+
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {
                 Outcome::Evaluated(e) => {
                     self.separator()?;
-                    let result = JsonResult::new(file, e);
-                    serde_json::to_writer(&mut *self.out, &result).map_err(io::Error::from)?;
+                    match &e.rendered {
+                        Some(bytes) => self.out.write_all(bytes)?,
+                        None => render(file, e, &mut *self.out)?,
+                    }
                 }
                 Outcome::Skipped(s) => self.skipped.push(OwnedSkipped {
                     file: file.to_owned(),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::check::{Outcome, Sink, Summary};
+use crate::check::{Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
 
 /// How long a run goes before its progress shows.
@@ -153,6 +153,10 @@ impl<'a> ProgressSink<'a> {
 }
 
 impl Sink for ProgressSink<'_> {
+    fn renderer(&self) -> Option<Renderer> {
+        self.inner.renderer()
+    }
+
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         if let Some(ticker) = &self.ticker {
             let counts = &ticker.counts;

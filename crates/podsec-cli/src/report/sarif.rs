@@ -4,12 +4,13 @@
 //! the run's summary goes in the run's property bag at the end.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use podsec_policy::LevelVersion;
 use podsec_policy::checks::{self, Check};
 use serde_json::{Value, json};
 
-use crate::check::{Evaluated, Outcome, Sink, Summary};
+use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
 
 /// The schema URI written in `$schema`.
@@ -66,67 +67,30 @@ impl<'w> SarifSink<'w> {
         self.out.write_all(b",\"results\":[")
     }
 
-    /// One result per violation (an error when the object is denied, a warning when the
-    /// API server would only warn); in namespace mode also a denial that no check explains
-    /// and the warnings of an object whose enforce policy passes.
+    /// An object's results, pre-rendered or rendered now.
     fn evaluated(&mut self, file: &str, e: &Evaluated) -> io::Result<()> {
-        let level = if e.allowed { "warning" } else { "error" };
-        for (index, violation) in e.evaluation.violations.iter().enumerate() {
-            let paths: Vec<String> = violation
-                .findings
-                .iter()
-                .map(|f| e.location.object_path(&f.path))
-                .collect();
-            // At the first finding's field (or its deepest ancestor in the manifest).
-            let (line, column) = e.violation_line(index);
-            let mut at = location(file, Some(line), Some(e));
-            if let Some(column) = column {
-                at["physicalLocation"]["region"]["startColumn"] = column.into();
+        match &e.rendered {
+            Some(bytes) if bytes.is_empty() => Ok(()),
+            Some(bytes) => {
+                self.separator()?;
+                self.out.write_all(bytes)
             }
-            let result = json!({
-                "ruleId": violation.check.as_str(),
-                "ruleIndex": rule_index(violation.check.as_str()),
-                "level": level,
-                "message": {"text": violation.to_message()},
-                "locations": [at],
-                "properties": {
-                    "policy": e.policy.to_string(),
-                    "doc": e.doc,
-                    "objectLine": e.line,
-                    "violation": index,
-                    "paths": paths,
-                },
-            });
-            self.result(&result)?;
-        }
-        let Some(admission) = &e.admission else {
-            return Ok(());
-        };
-        let mut extra = Vec::new();
-        if !e.allowed && e.evaluation.is_allowed() {
-            let message = admission.status.as_ref().map_or("", |s| s.message.as_str());
-            extra.push((ADMISSION_DENIED, "error", message));
-        }
-        if e.evaluation.is_allowed() {
-            for warning in &admission.warnings {
-                extra.push((ADMISSION_WARNING, "warning", warning.as_str()));
+            None => {
+                for result in results(file, e) {
+                    self.result(&result)?;
+                }
+                Ok(())
             }
         }
-        for (rule, level, message) in extra {
-            let result = json!({
-                "ruleId": rule,
-                "ruleIndex": rule_index(rule),
-                "level": level,
-                "message": {"text": message},
-                "locations": [location(file, Some(e.line), Some(e))],
-                "properties": {"policy": e.policy.to_string(), "doc": e.doc},
-            });
-            self.result(&result)?;
-        }
-        Ok(())
     }
 
     fn result(&mut self, result: &Value) -> io::Result<()> {
+        self.separator()?;
+        serde_json::to_writer(&mut *self.out, result).map_err(io::Error::from)
+    }
+
+    /// The header before the first result, a separator before the others.
+    fn separator(&mut self) -> io::Result<()> {
         if self.results == 0 {
             self.start()?;
             self.out.write_all(b"\n")?;
@@ -134,11 +98,85 @@ impl<'w> SarifSink<'w> {
             self.out.write_all(b",\n")?;
         }
         self.results += 1;
-        serde_json::to_writer(&mut *self.out, result).map_err(io::Error::from)
+        Ok(())
     }
 }
 
+/// One result per violation (an error when the object is denied, a warning when the
+/// API server would only warn); in namespace mode also a denial that no check explains
+/// and the warnings of an object whose enforce policy passes.
+fn results(file: &str, e: &Evaluated) -> Vec<Value> {
+    let mut out = Vec::new();
+    let level = if e.allowed { "warning" } else { "error" };
+    for (index, violation) in e.evaluation.violations.iter().enumerate() {
+        let paths: Vec<String> = violation
+            .findings
+            .iter()
+            .map(|f| e.location.object_path(&f.path))
+            .collect();
+        // At the first finding's field (or its deepest ancestor in the manifest).
+        let (line, column) = e.violation_line(index);
+        let mut at = location(file, Some(line), Some(e));
+        if let Some(column) = column {
+            at["physicalLocation"]["region"]["startColumn"] = column.into();
+        }
+        let result = json!({
+            "ruleId": violation.check.as_str(),
+            "ruleIndex": rule_index(violation.check.as_str()),
+            "level": level,
+            "message": {"text": violation.to_message()},
+            "locations": [at],
+            "properties": {
+                "policy": e.policy.to_string(),
+                "doc": e.doc,
+                "objectLine": e.line,
+                "violation": index,
+                "paths": paths,
+            },
+        });
+        out.push(result);
+    }
+    let Some(admission) = &e.admission else {
+        return out;
+    };
+    let mut extra = Vec::new();
+    if !e.allowed && e.evaluation.is_allowed() {
+        let message = admission.status.as_ref().map_or("", |s| s.message.as_str());
+        extra.push((ADMISSION_DENIED, "error", message));
+    }
+    if e.evaluation.is_allowed() {
+        for warning in &admission.warnings {
+            extra.push((ADMISSION_WARNING, "warning", warning.as_str()));
+        }
+    }
+    for (rule, level, message) in extra {
+        let result = json!({
+            "ruleId": rule,
+            "ruleIndex": rule_index(rule),
+            "level": level,
+            "message": {"text": message},
+            "locations": [location(file, Some(e.line), Some(e))],
+            "properties": {"policy": e.policy.to_string(), "doc": e.doc},
+        });
+        out.push(result);
+    }
+    out
+}
+
 impl Sink for SarifSink<'_> {
+    fn renderer(&self) -> Option<Renderer> {
+        Some(Arc::new(|file, e, bytes| {
+            // An object's results, one per line; empty when it has none.
+            for (i, result) in results(file, e).iter().enumerate() {
+                if i > 0 {
+                    bytes.extend_from_slice(b",\n");
+                }
+                // Writing to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *bytes, result);
+            }
+        }))
+    }
+
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {

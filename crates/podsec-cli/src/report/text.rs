@@ -16,6 +16,7 @@
 //! when on, only wrap these bytes in escape sequences.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
 use podsec_manifest::SkipReason;
@@ -23,7 +24,7 @@ use podsec_policy::checks;
 use podsec_policy::text::go_quote;
 use podsec_policy::{FindingKind, Violation};
 
-use crate::check::{Evaluated, Outcome, Sink, Summary};
+use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
 
 /// The styles of the text format; all empty when colors are off, so that the output is then
@@ -125,55 +126,61 @@ impl<'w> TextSink<'w> {
 
     fn object(&mut self, file: &str, e: &Evaluated) -> io::Result<()> {
         self.header(file)?;
-        let t = self.theme;
-        let out = &mut *self.out;
-
-        // The object line: `<file>:<line> <Kind> <ns/name>: <verdict>`, as it always was.
-        write!(out, "{file}:{} {}{} ", e.line, t.object, e.kind)?;
-        write_name(out, e)?;
-        write!(out, "{:#}", t.object)?;
-        let status = e.admission.as_ref().and_then(|a| a.status.as_ref());
-        if e.evaluation.is_allowed() {
-            match status {
-                Some(status) if !e.allowed => {
-                    let s = t.denied;
-                    writeln!(out, ": {s}denied:{s:#} {}", status.message)?
-                }
-                _ => {
-                    let s = t.allowed;
-                    writeln!(out, ": {s}allowed{s:#}")?
-                }
-            }
-        } else {
-            let s = if e.allowed { t.warned } else { t.denied };
-            writeln!(
-                out,
-                ": {s}{}violates PodSecurity \"{}\":{s:#} {}",
-                if e.allowed { "allowed, but " } else { "" },
-                e.policy,
-                e.evaluation.forbidden_detail()
-            )?;
+        match &e.rendered {
+            Some(bytes) => self.out.write_all(bytes),
+            None => render_object(&self.theme, file, e, &mut *self.out),
         }
-
-        // Namespace mode: the API server's warnings (a denial's message is the line above).
-        if let Some(admission) = &e.admission {
-            for warning in &admission.warnings {
-                let s = t.warned;
-                writeln!(out, "  {s}warning:{s:#} {warning}")?;
-            }
-        }
-
-        // One line per violated check.
-        let check_style = if e.allowed {
-            t.check_warned
-        } else {
-            t.check_denied
-        };
-        for violation in &e.evaluation.violations {
-            write_violation(out, &t, check_style, e, violation)?;
-        }
-        Ok(())
     }
+}
+
+/// An object's lines: the object line, then (indented) the admission warnings and one line
+/// per violated check.
+fn render_object(t: &Theme, file: &str, e: &Evaluated, out: &mut dyn Write) -> io::Result<()> {
+    // The object line: `<file>:<line> <Kind> <ns/name>: <verdict>`, as it always was.
+    write!(out, "{file}:{} {}{} ", e.line, t.object, e.kind)?;
+    write_name(out, e)?;
+    write!(out, "{:#}", t.object)?;
+    let status = e.admission.as_ref().and_then(|a| a.status.as_ref());
+    if e.evaluation.is_allowed() {
+        match status {
+            Some(status) if !e.allowed => {
+                let s = t.denied;
+                writeln!(out, ": {s}denied:{s:#} {}", status.message)?
+            }
+            _ => {
+                let s = t.allowed;
+                writeln!(out, ": {s}allowed{s:#}")?
+            }
+        }
+    } else {
+        let s = if e.allowed { t.warned } else { t.denied };
+        writeln!(
+            out,
+            ": {s}{}violates PodSecurity \"{}\":{s:#} {}",
+            if e.allowed { "allowed, but " } else { "" },
+            e.policy,
+            e.evaluation.forbidden_detail()
+        )?;
+    }
+
+    // Namespace mode: the API server's warnings (a denial's message is the line above).
+    if let Some(admission) = &e.admission {
+        for warning in &admission.warnings {
+            let s = t.warned;
+            writeln!(out, "  {s}warning:{s:#} {warning}")?;
+        }
+    }
+
+    // One line per violated check.
+    let check_style = if e.allowed {
+        t.check_warned
+    } else {
+        t.check_denied
+    };
+    for violation in &e.evaluation.violations {
+        write_violation(out, t, check_style, e, violation)?;
+    }
+    Ok(())
 }
 
 /// `  - <check>: <path>=<value> (container "c"), ...; fix: <hint>`.
@@ -233,6 +240,14 @@ fn shown_value(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl Sink for TextSink<'_> {
+    fn renderer(&self) -> Option<Renderer> {
+        let theme = self.theme;
+        Some(Arc::new(move |file, e, bytes| {
+            // Writing to a Vec cannot fail.
+            let _ = render_object(&theme, file, e, bytes);
+        }))
+    }
+
     fn objects(&mut self, file: &str, outcomes: &[Outcome]) -> io::Result<()> {
         for outcome in outcomes {
             match outcome {
