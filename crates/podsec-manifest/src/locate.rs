@@ -93,7 +93,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
+use granit_parser::{Event, Options, Parser, ScalarStyle, Span, StructureStyle};
 use serde_json::Value;
 
 use crate::split::Document;
@@ -1044,7 +1044,11 @@ impl<'t> Builder<'t> {
     /// Reads the first YAML document of the text; `false` on a parse error.
     fn yaml(&mut self) -> bool {
         let mut anchors: HashMap<usize, NodeId> = HashMap::new();
-        for next in Parser::new_from_str(self.text) {
+        // No comment events: builds that enable granit-parser's `comments` feature (serde-saphyr's
+        // default, through kube) would otherwise emit them and shift where items are found.
+        let mut options = Options::default();
+        options.set_emit_comments(false);
+        for next in Parser::new_from_str_with_options(self.text, options) {
             let Ok((event, span)) = next else {
                 return false;
             };
