@@ -11,7 +11,7 @@ use podsec_policy::defaults::apply_cluster_defaults;
 use podsec_policy::{Evaluation, LevelVersion, Registry, Version};
 use std::sync::Arc;
 
-use crate::namespace_mode::Cluster;
+use crate::namespace_mode::{Cluster, Judged};
 use rayon::prelude::*;
 
 use crate::input::{self, InputError};
@@ -94,6 +94,25 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// Namespace mode's result for the object `kind` `name` (at line 0, doc 0, a pod's
+    /// location: the caller sets where it is).
+    fn judged(kind: String, name: String, judged: Judged) -> Self {
+        Evaluated {
+            kind,
+            name,
+            namespace: Some(judged.namespace),
+            line: 0,
+            doc: 0,
+            location: TemplateLocation::Pod,
+            policy: judged.policy,
+            evaluation: judged.evaluation,
+            allowed: judged.allowed,
+            admission: Some(Box::new(judged.response)),
+            locations: Vec::new(),
+            rendered: None,
+        }
+    }
+
     /// Where violation `index` points: its first finding's field, else the object.
     pub fn violation_line(&self, index: usize) -> (usize, Option<usize>) {
         match self.locations.get(index).and_then(|l| l.first()) {
@@ -336,20 +355,9 @@ fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
             Mode::Level(_) => Outcome::Skipped(namespace.into_skipped()),
             Mode::Namespace(cluster) => {
                 let judged = cluster.admit_namespace(&namespace);
-                Outcome::Evaluated(Evaluated {
-                    kind: "Namespace".to_owned(),
-                    name: namespace.name,
-                    namespace: None,
-                    line: namespace.line,
-                    doc: namespace.doc,
-                    location: TemplateLocation::Pod,
-                    policy: judged.policy,
-                    evaluation: judged.evaluation,
-                    allowed: judged.allowed,
-                    admission: Some(Box::new(judged.response)),
-                    locations: Vec::new(),
-                    rendered: None,
-                })
+                let mut e = Evaluated::judged("Namespace".to_owned(), namespace.name, judged);
+                (e.namespace, e.line, e.doc) = (None, namespace.line, namespace.doc);
+                Outcome::Evaluated(e)
             }
         },
         Ok(Entry::Skipped(skipped)) => Outcome::Skipped(skipped),
@@ -400,20 +408,9 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
         Mode::Namespace(cluster) => {
             let template = podsec_admission::decode::PodTemplate { metadata, spec };
             let judged = cluster.admit(&kind, &api_version, &name, namespace.as_deref(), template);
-            Evaluated {
-                kind,
-                name,
-                namespace: Some(judged.namespace),
-                line,
-                doc,
-                location,
-                policy: judged.policy,
-                evaluation: judged.evaluation,
-                allowed: judged.allowed,
-                admission: Some(Box::new(judged.response)),
-                locations: Vec::new(),
-                rendered: None,
-            }
+            let mut e = Evaluated::judged(kind, name, judged);
+            (e.line, e.doc, e.location) = (line, doc, location);
+            e
         }
     }
 }

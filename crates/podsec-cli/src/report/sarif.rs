@@ -237,42 +237,55 @@ impl Sink for SarifSink<'_> {
 /// Index of a rule in `tool.driver.rules` (the order of [`checks::ALL`], then podsec's own
 /// rules).
 fn rule_index(id: &str) -> usize {
-    let own = [DECODE_ERROR, ADMISSION_DENIED, ADMISSION_WARNING];
     checks::ALL
         .iter()
         .position(|c| c.id.as_str() == id)
         .or_else(|| {
-            own.iter()
-                .position(|o| *o == id)
+            OWN_RULES
+                .iter()
+                .position(|o| o.0 == id)
                 .map(|i| checks::ALL.len() + i)
         })
         .unwrap_or(checks::ALL.len())
 }
 
-/// The rules: every check, then the decode-error rule.
+/// podsec's own rules, after the checks: (ID, name, level, short and full description).
+const OWN_RULES: [(&str, &str, &str, &str, &str); 3] = [
+    (
+        DECODE_ERROR,
+        "DecodeError",
+        "error",
+        "An input that could not be read or decoded as Kubernetes objects.",
+        "The file, or one document of it, is not valid YAML or JSON, or a field has the wrong type; its objects were not checked.",
+    ),
+    (
+        ADMISSION_DENIED,
+        "AdmissionDenied",
+        "error",
+        "The API server would reject the object (namespace mode).",
+        "Pod Security Admission would reject creating the object for a reason no check names, such as an invalid pod-security.kubernetes.io label on a Namespace.",
+    ),
+    (
+        ADMISSION_WARNING,
+        "AdmissionWarning",
+        "warning",
+        "The API server would admit the object with a warning (namespace mode).",
+        "The object passes its namespace's enforce policy, but Pod Security Admission would return a warning, for example because the namespace's warn policy is stricter.",
+    ),
+];
+
+/// The rules: every check, then podsec's own.
 fn rules() -> Vec<Value> {
     let mut rules: Vec<Value> = checks::ALL.iter().map(rule).collect();
-    rules.push(json!({
-        "id": DECODE_ERROR,
-        "name": "DecodeError",
-        "shortDescription": {"text": "An input that could not be read or decoded as Kubernetes objects."},
-        "fullDescription": {"text": "The file, or one document of it, is not valid YAML or JSON, or a field has the wrong type; its objects were not checked."},
-        "defaultConfiguration": {"level": "error"},
-    }));
-    rules.push(json!({
-        "id": ADMISSION_DENIED,
-        "name": "AdmissionDenied",
-        "shortDescription": {"text": "The API server would reject the object (namespace mode)."},
-        "fullDescription": {"text": "Pod Security Admission would reject creating the object for a reason no check names, such as an invalid pod-security.kubernetes.io label on a Namespace."},
-        "defaultConfiguration": {"level": "error"},
-    }));
-    rules.push(json!({
-        "id": ADMISSION_WARNING,
-        "name": "AdmissionWarning",
-        "shortDescription": {"text": "The API server would admit the object with a warning (namespace mode)."},
-        "fullDescription": {"text": "The object passes its namespace's enforce policy, but Pod Security Admission would return a warning, for example because the namespace's warn policy is stricter."},
-        "defaultConfiguration": {"level": "warning"},
-    }));
+    for (id, name, level, short, full) in OWN_RULES {
+        rules.push(json!({
+            "id": id,
+            "name": name,
+            "shortDescription": {"text": short},
+            "fullDescription": {"text": full},
+            "defaultConfiguration": {"level": level},
+        }));
+    }
     rules
 }
 
