@@ -68,7 +68,8 @@ pub struct Evaluated {
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
-    /// `metadata.namespace`; in namespace mode, the namespace the object is judged in.
+    /// `metadata.namespace`; in namespace mode, the namespace the object is judged in (a
+    /// `Namespace`'s own name, as in its admission request).
     pub namespace: Option<String>,
     /// 1-based line where the object starts.
     pub line: usize,
@@ -110,6 +111,27 @@ impl Evaluated {
             admission: Some(Box::new(judged.response)),
             locations: Vec::new(),
             rendered: None,
+        }
+    }
+
+    /// The namespace reports show before the name: none for a `Namespace` (whose request
+    /// names itself as its namespace) or an object without one.
+    pub fn shown_namespace(&self) -> Option<&str> {
+        self.namespace
+            .as_deref()
+            .filter(|_| self.kind != "Namespace")
+    }
+
+    /// `namespace/name` (or `name`), `<unnamed>` for an object without a name.
+    pub fn display_name(&self) -> String {
+        let name = if self.name.is_empty() {
+            "<unnamed>"
+        } else {
+            &self.name
+        };
+        match self.shown_namespace() {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_owned(),
         }
     }
 
@@ -356,7 +378,7 @@ fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
             Mode::Namespace(cluster) => {
                 let judged = cluster.admit_namespace(&namespace);
                 let mut e = Evaluated::judged("Namespace".to_owned(), namespace.name, judged);
-                (e.namespace, e.line, e.doc) = (None, namespace.line, namespace.doc);
+                (e.line, e.doc) = (namespace.line, namespace.doc);
                 Outcome::Evaluated(e)
             }
         },

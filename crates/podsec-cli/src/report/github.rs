@@ -27,17 +27,7 @@ impl<'w> GithubSink<'w> {
 
 /// An object's annotations.
 fn render(file: &str, e: &Evaluated, out: &mut dyn Write) -> io::Result<()> {
-    let mut object = e.kind.clone();
-    object.push(' ');
-    if let Some(ns) = &e.namespace {
-        object.push_str(ns);
-        object.push('/');
-    }
-    object.push_str(if e.name.is_empty() {
-        "<unnamed>"
-    } else {
-        &e.name
-    });
+    let object = format!("{} {}", e.kind, e.display_name());
     // A violation the API server would only warn about is a warning.
     let command = if e.allowed { "warning" } else { "error" };
     for (index, violation) in e.evaluation.violations.iter().enumerate() {

@@ -120,12 +120,7 @@ impl Sink for JunitSink<'_> {
 impl Suite {
     fn object(&mut self, e: &Evaluated) {
         self.tests += 1;
-        let mut name = format!("{} ", e.kind);
-        if let Some(ns) = &e.namespace {
-            name.push_str(ns);
-            name.push('/');
-        }
-        name.push_str(&e.name);
+        let name = format!("{} {}", e.kind, e.display_name());
         let _ = write!(
             self.body,
             "    <testcase name=\"{}\" classname=\"{}\"",

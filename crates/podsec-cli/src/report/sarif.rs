@@ -332,7 +332,7 @@ fn location(file: &str, line: Option<usize>, object: Option<&Evaluated>) -> Valu
     let mut location = json!({"physicalLocation": physical});
     if let Some(e) = object {
         let mut qualified = e.kind.clone();
-        if let Some(ns) = &e.namespace {
+        if let Some(ns) = e.shown_namespace() {
             qualified.push('/');
             qualified.push_str(ns);
         }

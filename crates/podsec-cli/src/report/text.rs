@@ -311,14 +311,7 @@ impl Sink for TextSink<'_> {
 const MAX_NOTES: usize = 20;
 
 fn write_name(out: &mut dyn Write, e: &Evaluated) -> io::Result<()> {
-    if let Some(ns) = &e.namespace {
-        write!(out, "{ns}/")?;
-    }
-    if e.name.is_empty() {
-        write!(out, "<unnamed>")
-    } else {
-        write!(out, "{}", e.name)
-    }
+    write!(out, "{}", e.display_name())
 }
 
 /// `3 objects checked: 1 allowed, 2 denied, 1 skipped, 0 errors`.
