@@ -61,7 +61,8 @@ pub struct CheckArgs {
     /// Level mode: the Pod Security Standards level every object is checked against
     /// (default `restricted` when no namespace context is given). Without `--level` and
     /// `--version`, objects are judged in their namespaces (namespace mode) when the inputs
-    /// hold a `Namespace` or a namespace flag is given.
+    /// hold a `Namespace` with a `pod-security.kubernetes.io/` label or a namespace flag is
+    /// given.
     #[arg(
         long,
         env = "PODSEC_LEVEL",
@@ -197,7 +198,8 @@ impl CheckArgs {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One line per object, errors and a summary on standard error.
+    /// Grouped by file: a line per object with upstream's message, a line per violated
+    /// check with its fields and a fix hint; notes, errors and a summary on standard error.
     Text,
     /// One JSON document with results, skipped objects, errors and a summary.
     Json,
@@ -205,9 +207,11 @@ pub enum Format {
     Sarif,
     /// JUnit XML: a test suite per file, a test case per object.
     Junit,
-    /// GitHub Actions workflow commands: one `::error` annotation per violation.
+    /// GitHub Actions workflow commands: one `::error` (or `::warning`) annotation per
+    /// violation, at its field's line.
     Github,
-    /// What `kubectl apply` prints against a namespace enforcing the level and version.
+    /// What `kubectl apply` prints: the admission responses (namespace mode), or against a
+    /// namespace enforcing the level and version (level mode).
     Kubectl,
 }
 
