@@ -404,3 +404,29 @@ spec:
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--kube-version"), "{}", run.stderr);
 }
+
+#[test]
+fn config_from_an_admission_configuration() {
+    // The API server's own file, with the PodSecurity plugin's configuration by relative path.
+    let admission = "\
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  path: psa.yaml
+";
+    let files = [("admission.yaml", admission), ("psa.yaml", CONFIG)];
+    let run = check(&["--config", "admission.yaml", "-"], &files, HOST_PID_POD);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(result(&run, "hostpid")["level"], "baseline");
+    let run = check(
+        &["--config", "admission.yaml", "--username", "ci-bot", "-"],
+        &files,
+        HOST_PID_POD,
+    );
+    assert_eq!(run.code, 0, "{}", run.report);
+    assert_eq!(
+        result(&run, "hostpid")["admission"]["auditAnnotations"],
+        json!({"exempt": "user"})
+    );
+}
