@@ -428,12 +428,7 @@ fn seccomp_field_to_annotation(metadata: &mut PodMetadata, spec: &mut PodSpec) {
     {
         annotations.insert(POD_ANNOTATION.to_owned(), value.to_owned());
     }
-    let containers = spec
-        .init_containers
-        .iter()
-        .chain(&spec.containers)
-        .chain(&spec.ephemeral_containers);
-    for container in containers {
+    for container in crate::visitor::containers(spec).map(|v| v.container) {
         let value = container
             .security_context
             .as_ref()
@@ -511,12 +506,7 @@ fn apparmor_field_to_annotation(metadata: &mut PodMetadata, spec: &mut PodSpec) 
         .security_context
         .as_ref()
         .and_then(|sc| sc.app_armor_profile.as_ref());
-    let containers = spec
-        .init_containers
-        .iter()
-        .chain(&spec.containers)
-        .chain(&spec.ephemeral_containers);
-    for container in containers {
+    for container in crate::visitor::containers(spec).map(|v| v.container) {
         let own = container
             .security_context
             .as_ref()
