@@ -660,20 +660,6 @@ fn large_documents_stay_linear() {
     );
 }
 
-/// The conformance corpus root (see `podsec-conformance`).
-fn corpus_dir() -> PathBuf {
-    let dir = match std::env::var_os("PODSEC_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
-    };
-    assert!(
-        dir.join("testdata").is_dir(),
-        "conformance corpus not found at {} (set PODSEC_CONFORMANCE_DIR)",
-        dir.display()
-    );
-    dir
-}
-
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .expect("read_dir")
@@ -718,7 +704,10 @@ fn check_objects(path: &Path, text: &str) -> usize {
 #[test]
 fn conformance_fixtures_and_examples_locate_exactly() {
     let mut files = Vec::new();
-    yaml_files(&corpus_dir().join("testdata"), &mut files);
+    yaml_files(
+        &podsec_conformance::corpus_dir().join("testdata"),
+        &mut files,
+    );
     assert!(files.len() > 100, "{} fixtures", files.len());
     let mut pods = 0;
     for path in &files {

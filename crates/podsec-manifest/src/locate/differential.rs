@@ -239,23 +239,10 @@ fn manifest_files(dir: &FsPath, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The conformance corpus root (see `podsec-conformance`).
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("PODSEC_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
-    }
-}
-
 #[test]
 fn fast_and_granit_positions_agree_on_the_corpus_and_the_examples() {
     let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let corpus = corpus_dir().join("testdata");
-    assert!(
-        corpus.is_dir(),
-        "conformance corpus not found at {} (set PODSEC_CONFORMANCE_DIR)",
-        corpus.display()
-    );
+    let corpus = podsec_conformance::corpus_dir().join("testdata");
     let mut fixtures = Vec::new();
     manifest_files(&corpus, &mut fixtures);
     assert!(fixtures.len() > 100, "{} fixtures", fixtures.len());
