@@ -14,6 +14,9 @@
 //! * [`client`]: a kube [`Client`](kube::Client) from `--kubeconfig` or the in-cluster
 //!   configuration, with upstream's client-side rate limit (`--client-qps-limit`,
 //!   `--client-qps-burst`) as a token-bucket [`RateLimitLayer`].
+//! * [`apiserver_version`]: the cluster's Kubernetes version from `GET /version` (its
+//!   emulation version when it reports one), what `latest` means to the cluster's built-in
+//!   Pod Security Admission (`podsec serve --emulation-version auto`).
 //! * `testing` (feature `testing`): [`testing::FakeApiServer`], an in-process stand-in of the
 //!   Kubernetes API for tests.
 //!
@@ -45,6 +48,7 @@ mod errors;
 mod namespaces;
 mod pods;
 mod ratelimit;
+mod version;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -53,6 +57,10 @@ pub use client::{Error, client, client_from_config};
 pub use namespaces::{NamespaceCache, Readiness};
 pub use pods::LivePodLister;
 pub use ratelimit::{RateLimit, RateLimitLayer};
+pub use version::{
+    ClusterVersion, VersionError, apiserver_version, parse_git_version, parse_major_minor,
+    version_of,
+};
 
 /// The kube crate this crate is built with (so callers name the same `Client` type).
 pub use kube;

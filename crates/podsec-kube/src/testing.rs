@@ -7,7 +7,11 @@
 //!   `BOOKMARK`, `ERROR`) starting after `resourceVersion` (a compacted one gets the API
 //!   server's `410 Gone` `ERROR` event, `Expired: too old resource version: N (M)`);
 //! * `GET /api/v1/namespaces/<name>`: the namespace, or a `404 NotFound` Status;
-//! * `GET /api/v1/namespaces/<ns>/pods`: the pod list, in name order.
+//! * `GET /api/v1/namespaces/<ns>/pods`: the pod list, in name order;
+//! * `GET /version`: the API server's version (`v1.37.0` unless set), settable at runtime as
+//!   a `gitVersion` ([`FakeApiServer::set_version`]) or as any JSON body
+//!   ([`FakeApiServer::set_version_json`]), and able to fail on its own
+//!   ([`FakeApiServer::set_version_failing`]).
 //!
 //! Like the API server, it answers `Accept: application/json;as=PartialObjectMetadata[List]`
 //! with metadata-only objects (what kube's metadata API and watcher request), gives every
@@ -110,6 +114,10 @@ struct Data {
     requests: Vec<String>,
     /// Namespace requests that asked for full objects rather than metadata.
     full_namespace_requests: usize,
+    /// The body of `GET /version`.
+    version: Value,
+    /// `GET /version` fails with a `500`.
+    version_failing: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -127,6 +135,7 @@ impl FakeApiServer {
         let state = Arc::new(ApiState {
             data: Mutex::new(Data {
                 rv: 1,
+                version: version_info(DEFAULT_VERSION),
                 ..Data::default()
             }),
             frames,
@@ -334,6 +343,24 @@ impl FakeApiServer {
         lock(&self.state.data).failing = failing;
     }
 
+    /// Makes `GET /version` answer for `git_version` (e.g. `v1.36.2` or `v1.36.0-eks-abc`):
+    /// `gitVersion` as given, `major` and `minor` from it when it reads as `v<major>.<minor>...`
+    /// (else empty), and the other fields of a real answer.
+    pub fn set_version(&self, git_version: &str) {
+        lock(&self.state.data).version = version_info(git_version);
+    }
+
+    /// Makes `GET /version` answer with `body` as is (e.g. `major`/`minor` only, an emulation
+    /// version, or something unparsable).
+    pub fn set_version_json(&self, body: Value) {
+        lock(&self.state.data).version = body;
+    }
+
+    /// Makes `GET /version` alone fail with `500 InternalError` (or stop failing).
+    pub fn set_version_failing(&self, failing: bool) {
+        lock(&self.state.data).version_failing = failing;
+    }
+
     /// How many watch streams are open.
     pub fn open_watches(&self) -> usize {
         self.state.watches.load(Ordering::SeqCst)
@@ -419,8 +446,48 @@ async fn serve(listener: TcpListener, app: Router) {
     }
 }
 
+/// The version [`FakeApiServer::start`] reports.
+pub const DEFAULT_VERSION: &str = "v1.37.0";
+
+/// A `/version` answer for `git_version`.
+fn version_info(git_version: &str) -> Value {
+    let (major, minor) = crate::parse_git_version(git_version)
+        .and_then(|v| match v {
+            podsec_policy::Version::Release { major, minor } => {
+                Some((major.to_string(), minor.to_string()))
+            }
+            podsec_policy::Version::Latest => None,
+        })
+        .unwrap_or_default();
+    json!({
+        "major": major,
+        "minor": minor,
+        "gitVersion": git_version,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.25.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+async fn version(State(state): State<Arc<ApiState>>) -> Response {
+    let data = lock(&state.data);
+    if data.version_failing {
+        return status_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error occurred: the fake API server's /version is failing",
+            "InternalError",
+            None,
+        );
+    }
+    json_response(StatusCode::OK, &data.version)
+}
+
 fn router(state: Arc<ApiState>) -> Router {
     Router::new()
+        .route("/version", get(version))
         .route("/api/v1/namespaces", get(namespaces))
         .route("/api/v1/namespaces/{name}", get(namespace))
         .route("/api/v1/namespaces/{namespace}/pods", get(pods))
