@@ -8,8 +8,10 @@
 //!   texts (`?timeout=` deadline, empty body, 3 MiB limit, content type, decode errors), a
 //!   fresh response per request;
 //! * [`Metrics`]: upstream's three counters (a [`podsec_admission::Recorder`]) plus
-//!   `pod_security_webhook_request_duration_seconds` and
-//!   `pod_security_webhook_reload_errors_total`;
+//!   `pod_security_webhook_request_duration_seconds`,
+//!   `pod_security_webhook_reload_errors_total` and `podsec_emulation_version_info`;
+//! * [`emulation`]: what `latest` means (`--emulation-version`): the API server's version,
+//!   read at start and refreshed, a fixed `v1.N`, or no cap as upstream's webhook;
 //! * [`Server`]: HTTPS only for admission (rustls with ring, TLS 1.2+, HTTP/1.1 and HTTP/2),
 //!   optional plain-HTTP health/metrics ports, hot reload of the configuration and of the TLS
 //!   pair, graceful shutdown.
@@ -29,9 +31,12 @@
 //!   the request too, which the API server ignores), with `Content-Type: application/json`;
 //! * missing or invalid TLS files fail start-up with a clear error (upstream panics or serves
 //!   failing handshakes);
-//! * `/readyz` also fails (`[-]shutdown failed`) once shutdown has begun.
+//! * `/readyz` also fails (`[-]shutdown failed`) once shutdown has begun;
+//! * `latest` (and any newer `*-version` label) can be capped at the cluster's version, as the
+//!   built-in controller caps it ([`emulation`]; upstream's webhook has no cap).
 
 pub mod duration;
+pub mod emulation;
 pub mod health;
 pub mod logging;
 pub mod lookup;
@@ -41,6 +46,7 @@ pub mod router;
 pub mod serve;
 pub mod tls;
 
+pub use emulation::{Cap, CapSource, Emulation, EmulationSetting, VersionSource};
 pub use health::Readiness;
 pub use logging::LogFormat;
 pub use lookup::Shared;

@@ -1,5 +1,6 @@
 //! Prometheus metrics: upstream's three Pod Security counters (a [`Recorder`] for the engine),
-//! plus this server's request-duration histogram and reload-error counter.
+//! plus this server's request-duration histogram, reload-error counter and emulation-version
+//! info gauge.
 //!
 //! Storage is one [`Collector`] registered with a `prometheus-client` [`Registry`], so the
 //! exposition is produced by `prometheus-client`'s Prometheus text (0.0.4) encoder while the
@@ -21,6 +22,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -38,6 +40,13 @@ pub const REQUEST_DURATION_HELP: &str =
 pub const RELOAD_ERRORS: &str = "pod_security_webhook_reload_errors";
 /// HELP of [`RELOAD_ERRORS`].
 pub const RELOAD_ERRORS_HELP: &str = "Number of rejected reloads of the configuration file or of the TLS certificate and key; the previous one stays in force.";
+
+/// Name of the emulation-version info gauge (labels `source`: `apiserver`, `flag`, `off` or
+/// `unknown`, and `version`: the policy version `latest` evaluates as; always 1). Absent until
+/// the server sets it.
+pub const EMULATION_INFO: &str = "podsec_emulation_version_info";
+/// HELP of [`EMULATION_INFO`].
+pub const EMULATION_INFO_HELP: &str = "The policy version `latest` and newer versions evaluate as (version), and where its cap comes from (source: apiserver, flag, off or unknown). Always 1.";
 
 /// The `Content-Type` of `/metrics` (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -76,6 +85,12 @@ struct ErrorLabels {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct SourceLabels {
     source: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct EmulationLabels {
+    source: &'static str,
+    version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -145,6 +160,8 @@ struct Inner {
     errors: Sorted<ErrorLabels, Counter>,
     reload_errors: Sorted<SourceLabels, Counter>,
     durations: Sorted<DurationLabels, Histogram>,
+    /// At most one series: the emulation version in force.
+    emulation: Sorted<EmulationLabels, Gauge>,
 }
 
 impl Collector for Inner {
@@ -180,6 +197,12 @@ impl Collector for Inner {
             REQUEST_DURATION,
             REQUEST_DURATION_HELP,
             MetricType::Histogram,
+        )?;
+        self.emulation.encode(
+            &mut encoder,
+            EMULATION_INFO,
+            EMULATION_INFO_HELP,
+            MetricType::Gauge,
         )
     }
 }
@@ -228,6 +251,11 @@ impl Metrics {
             errors: Sorted::new(Counter::default),
             reload_errors: Sorted::new(Counter::default),
             durations: Sorted::new(|| Histogram::new(BUCKETS)),
+            emulation: Sorted::new(|| {
+                let gauge = Gauge::default();
+                gauge.set(1);
+                gauge
+            }),
         });
         for operation in ["create", "update"] {
             inner.evaluations.get(EvaluationLabels {
@@ -276,6 +304,19 @@ impl Metrics {
                 source: source.as_str(),
             })
             .inc();
+    }
+
+    /// Sets the emulation-version info gauge to one series, `{source, version}` (replacing the
+    /// previous one).
+    pub fn set_emulation_info(&self, version: &str, source: &'static str) {
+        let labels = EmulationLabels {
+            source,
+            version: version.to_owned(),
+        };
+        if let Ok(mut series) = self.inner.emulation.series.write() {
+            series.retain(|existing, _| *existing == labels);
+        }
+        self.inner.emulation.get(labels);
     }
 
     /// Observes the time taken to answer a review. `resource` is `pod`, `namespace`,

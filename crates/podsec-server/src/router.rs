@@ -3,7 +3,7 @@
 //! optional plain-HTTP ports), and the shared [`AppState`] holding the swappable engine.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -17,8 +17,10 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use podsec_admission::config::AdmissionConfig;
 use podsec_admission::review::{ReviewError, decode_review, encode_review};
 use podsec_admission::{Admission, NamespaceGetter, PodLister};
+use podsec_policy::Registry;
 
 use crate::duration::parse_go_duration;
+use crate::emulation::Cap;
 use crate::health::{self, Readiness, text};
 use crate::lookup::Shared;
 use crate::metrics::{self, Metrics};
@@ -32,9 +34,14 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 pub type Engine<N, P> = Admission<Shared<N>, Shared<P>, Metrics>;
 
 /// Everything the handlers share: the engine (swapped atomically when the configuration is
-/// reloaded), the lookups it is rebuilt from, metrics and readiness.
+/// reloaded or the emulation-version cap changes), the lookups it is rebuilt from, metrics
+/// and readiness.
 pub struct AppState<N, P> {
     engine: ArcSwap<Engine<N, P>>,
+    /// The cap in force and its registry (`None` until [`AppState::set_emulation`]: the
+    /// engine's default, uncapped registry). Held while an engine is rebuilt, so a
+    /// configuration reload and a cap change never undo each other.
+    emulation: Mutex<Option<(Cap, Arc<Registry>)>>,
     namespaces: Shared<N>,
     pods: Shared<P>,
     metrics: Metrics,
@@ -67,6 +74,7 @@ where
         let engine = Admission::new(config, namespaces.clone(), pods.clone(), metrics.clone());
         Arc::new(AppState {
             engine: ArcSwap::from_pointee(engine),
+            emulation: Mutex::new(None),
             namespaces,
             pods,
             metrics,
@@ -74,16 +82,72 @@ where
         })
     }
 
-    /// Replaces the configuration: requests that already started finish with the old engine,
-    /// new ones use the new one.
+    /// Replaces the configuration, keeping the emulation-version cap in force: requests that
+    /// already started finish with the old engine, new ones use the new one.
     pub fn set_config(&self, config: AdmissionConfig) {
+        let emulation = lock(&self.emulation);
+        let registry = emulation.as_ref().map(|(_, registry)| Arc::clone(registry));
+        self.engine.store(Arc::new(self.build(config, registry)));
+    }
+
+    /// Applies an emulation-version cap (what `latest` and newer versions evaluate as) with
+    /// the configuration in force, and sets the info metric; logs the version in force the
+    /// first time and whenever it changes. Returns whether anything changed. Requests that
+    /// already started finish with the old engine.
+    pub fn set_emulation(&self, cap: Cap) -> bool {
+        let mut emulation = lock(&self.emulation);
+        let previous = emulation
+            .as_ref()
+            .map(|(cap, registry)| (*cap, registry.newest()));
+        if previous.is_some_and(|(previous, _)| previous == cap) {
+            return false;
+        }
+        let registry = cap.registry();
+        let effective = registry.newest();
+        let config = self.engine.load().config().clone();
+        self.engine
+            .store(Arc::new(self.build(config, Some(Arc::clone(&registry)))));
+        *emulation = Some((cap, Arc::clone(&registry)));
+        self.metrics
+            .set_emulation_info(&effective.to_string(), cap.source.as_str());
+        drop(emulation);
+        let requested = cap
+            .version
+            .map_or_else(|| "none".to_owned(), |version| version.to_string());
+        match previous {
+            None => tracing::info!(
+                version = %effective,
+                cap = %requested,
+                source = cap.source.as_str(),
+                "`latest` and newer policy versions evaluate as {effective}"
+            ),
+            Some((_, before)) => tracing::info!(
+                version = %effective,
+                previous = %before,
+                cap = %requested,
+                source = cap.source.as_str(),
+                "emulation version changed: `latest` and newer policy versions now evaluate as {effective}"
+            ),
+        }
+        true
+    }
+
+    /// The emulation-version cap in force (`None` before [`AppState::set_emulation`]).
+    pub fn emulation(&self) -> Option<Cap> {
+        lock(&self.emulation).as_ref().map(|(cap, _)| *cap)
+    }
+
+    fn build(&self, config: AdmissionConfig, registry: Option<Arc<Registry>>) -> Engine<N, P> {
         let engine = Admission::new(
             config,
             self.namespaces.clone(),
             self.pods.clone(),
             self.metrics.clone(),
         );
-        self.engine.store(Arc::new(engine));
+        match registry {
+            Some(registry) => engine.with_registry(registry),
+            None => engine,
+        }
     }
 
     /// The configuration in force.
@@ -110,6 +174,10 @@ where
     pub fn readiness(&self) -> &Readiness {
         &self.readiness
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The HTTPS router: `/healthz`, `/healthz/ping`, `/readyz`, `/readyz/informer-sync`,

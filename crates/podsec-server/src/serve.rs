@@ -1,7 +1,9 @@
 //! Start-up and serving: [`Server::bind`] loads the configuration and the TLS pair (failing
-//! with a clear error, where upstream panics) and binds the listeners; [`Server::run`]
-//! serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN) and the optional plain-HTTP health/metrics
-//! ports, runs the reload watchers, and on shutdown turns readiness false, stops accepting,
+//! with a clear error, where upstream panics), applies the emulation-version cap (reading the
+//! API server's version once for `auto`; a failure there never stops the start) and binds the
+//! listeners; [`Server::run`] serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN) and the optional
+//! plain-HTTP health/metrics ports, runs the reload watchers and the version refresh, and on
+//! shutdown turns readiness false, stops accepting,
 //! lets in-flight requests finish (bounded by a grace period) and returns.
 
 use std::future::Future;
@@ -21,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use crate::emulation::{Cap, Emulation, initial_cap, watch_version};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
 use crate::reload::{config_from_bytes, watch_config, watch_tls};
@@ -50,11 +53,13 @@ pub struct ServerOptions {
     pub shutdown_delay: Duration,
     /// After the listeners close: how long in-flight requests may take to finish.
     pub shutdown_grace: Duration,
+    /// What `latest` and newer policy versions evaluate as (see [`crate::emulation`]).
+    pub emulation: Emulation,
 }
 
 impl ServerOptions {
-    /// Options with upstream's defaults (`0.0.0.0:8443`), a 2 s reload interval, HTTP/2,
-    /// no shutdown delay and a 30 s grace period.
+    /// Options with upstream's defaults (`0.0.0.0:8443`, no emulation-version cap), a 2 s
+    /// reload interval, HTTP/2, no shutdown delay and a 30 s grace period.
     pub fn new(tls_cert_file: PathBuf, tls_key_file: PathBuf) -> Self {
         ServerOptions {
             secure_addr: SocketAddr::from(([0, 0, 0, 0], 8443)),
@@ -66,6 +71,7 @@ impl ServerOptions {
             http2: true,
             shutdown_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(30),
+            emulation: Emulation::Off,
         }
     }
 }
@@ -97,6 +103,7 @@ pub struct Server<N, P> {
     store: Arc<CertStore>,
     tls_initial: (Vec<u8>, Vec<u8>),
     config_initial: Vec<u8>,
+    emulation_initial: Cap,
     secure: TcpListener,
     plain: Vec<TcpListener>,
 }
@@ -123,7 +130,10 @@ where
     N: NamespaceGetter + 'static,
     P: PodLister + 'static,
 {
-    /// Loads the configuration and the TLS pair, then binds every listener.
+    /// Loads the configuration and the TLS pair, applies the emulation-version cap (for
+    /// `auto`, one read of the API server's version, bounded by
+    /// [`FETCH_TIMEOUT`](crate::emulation::FETCH_TIMEOUT); without an answer, no cap), then
+    /// binds every listener.
     pub async fn bind(
         options: ServerOptions,
         namespaces: N,
@@ -150,12 +160,15 @@ where
             }
         }
         let state = AppState::new(config, namespaces, pods, metrics, readiness);
+        let emulation_initial = initial_cap(&options.emulation).await;
+        state.set_emulation(emulation_initial);
         Ok(Server {
             options,
             state,
             store,
             tls_initial: (cert, key),
             config_initial,
+            emulation_initial,
             secure,
             plain,
         })
@@ -192,6 +205,7 @@ where
             store,
             tls_initial,
             config_initial,
+            emulation_initial,
             secure,
             plain,
         } = self;
@@ -215,6 +229,14 @@ where
                 path,
                 options.reload_interval,
                 config_initial,
+            )));
+        }
+        if let Emulation::Auto { source, refresh } = &options.emulation {
+            watchers.push(tokio::spawn(watch_version(
+                Arc::clone(&state),
+                Arc::clone(source),
+                *refresh,
+                emulation_initial,
             )));
         }
 
