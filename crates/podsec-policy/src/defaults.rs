@@ -20,15 +20,16 @@
 //! | `apparmor-annotation-to-field` | v1.30 and later | never | a container AppArmor annotation without the container field sets the field, unless it equals the pod's profile; not for Windows pods | `appArmorProfile` also names the field |
 //! | `apparmor-field-to-annotation` | v1.30–v1.33 | never | a container without an AppArmor annotation gets one from its field, or else from the pod's field; not for Windows pods | `appArmorProfile` also names the annotation |
 //!
-//! Not modelled: validation that rejects the object outright (for example a seccomp or
-//! AppArmor annotation that disagrees with its field), fields newer than the cluster (pruned
-//! as unknown, or rejected under strict field validation: `seccompProfile` before v1.19,
-//! `appArmorProfile` before v1.30), and feature gates set away from their defaults.
+//! Not modelled here: validation that rejects the object outright (for example a seccomp or
+//! AppArmor annotation that disagrees with its field; see [`crate::apiserver`], which runs
+//! after these rules), fields newer than the cluster (pruned as unknown, or rejected under
+//! strict field validation: `seccompProfile` before v1.19, `appArmorProfile` before v1.30),
+//! and feature gates set away from their defaults.
 //!
-//! The model holds only profile *types*, not `localhostProfile` names. Rules that would write
-//! a `localhost/<name>` annotation therefore skip `Localhost` profiles: such an annotation is
-//! allowed by every check, so leaving it out changes no result.
+//! Profiles are copied whole: a `localhost/<name>` annotation becomes a `Localhost` field with
+//! `localhostProfile: <name>` and back.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
@@ -361,57 +362,60 @@ fn has_prefixed(annotations: &BTreeMap<String, String>, prefix: &str, name: &str
     prefixed(annotations, prefix).any(|(n, _)| n == name)
 }
 
-fn profile(type_: &str) -> Profile {
+fn profile(type_: &str, localhost_profile: Option<&str>) -> Profile {
     Profile {
         type_: type_.to_owned(),
+        localhost_profile: localhost_profile.map(str::to_owned),
     }
 }
 
-/// The seccomp profile type an annotation value stands for (upstream's
-/// `SeccompFieldForAnnotation`); `None` for values with no field.
-fn seccomp_type_for_annotation(value: &str) -> Option<&'static str> {
+/// `localhost/` names a Localhost profile in seccomp and AppArmor annotations.
+const LOCALHOST_PREFIX: &str = "localhost/";
+
+/// The seccomp profile type (and Localhost profile name) an annotation value stands for
+/// (upstream's `SeccompFieldForAnnotation`); `None` for values with no field.
+fn seccomp_type_for_annotation(value: &str) -> Option<(&'static str, Option<&str>)> {
     match value {
-        "unconfined" => Some("Unconfined"),
-        "runtime/default" | "docker/default" => Some("RuntimeDefault"),
-        _ if value.len() > "localhost/".len() && value.starts_with("localhost/") => {
-            Some("Localhost")
-        }
-        _ => None,
+        "unconfined" => Some(("Unconfined", None)),
+        "runtime/default" | "docker/default" => Some(("RuntimeDefault", None)),
+        _ => match value.strip_prefix(LOCALHOST_PREFIX) {
+            Some(name) if !name.is_empty() => Some(("Localhost", Some(name))),
+            _ => None,
+        },
     }
 }
 
 fn seccomp_annotation_to_field(metadata: &mut PodMetadata, spec: &mut PodSpec) {
     let annotations = &metadata.annotations;
-    let pod_type = annotations
+    let pod_field = annotations
         .get(POD_ANNOTATION)
         .and_then(|v| seccomp_type_for_annotation(v));
-    if let Some(type_) = pod_type {
+    if let Some((type_, name)) = pod_field {
         let sc = spec.security_context.get_or_insert_with(Default::default);
         if sc.seccomp_profile.is_none() {
-            sc.seccomp_profile = Some(profile(type_));
+            sc.seccomp_profile = Some(profile(type_, name));
         }
     }
-    for (name, value) in prefixed(annotations, CONTAINER_ANNOTATION_PREFIX) {
-        let Some(type_) = seccomp_type_for_annotation(value) else {
+    for (container, value) in prefixed(annotations, CONTAINER_ANNOTATION_PREFIX) {
+        let Some((type_, name)) = seccomp_type_for_annotation(value) else {
             continue;
         };
-        for container in all_containers_mut(spec).filter(|c| c.name == name) {
-            let sc = container
-                .security_context
-                .get_or_insert_with(Default::default);
+        for c in all_containers_mut(spec).filter(|c| c.name == container) {
+            let sc = c.security_context.get_or_insert_with(Default::default);
             if sc.seccomp_profile.is_none() {
-                sc.seccomp_profile = Some(profile(type_));
+                sc.seccomp_profile = Some(profile(type_, name));
             }
         }
     }
 }
 
-/// The annotation value a seccomp or AppArmor profile type stands for; `None` for Localhost
-/// (see the module docs) and unknown types.
-fn annotation_for_type(type_: &str) -> Option<&'static str> {
-    match type_ {
-        "Unconfined" => Some("unconfined"),
-        "RuntimeDefault" => Some("runtime/default"),
+/// The annotation value a seccomp or AppArmor profile stands for; `None` for unknown types
+/// and for a Localhost profile without a name.
+fn annotation_for_profile(profile: &Profile) -> Option<Cow<'static, str>> {
+    match (profile.type_.as_str(), &profile.localhost_profile) {
+        ("Unconfined", _) => Some(Cow::Borrowed("unconfined")),
+        ("RuntimeDefault", _) => Some(Cow::Borrowed("runtime/default")),
+        ("Localhost", Some(name)) => Some(Cow::Owned(format!("{LOCALHOST_PREFIX}{name}"))),
         _ => None,
     }
 }
@@ -422,24 +426,24 @@ fn seccomp_field_to_annotation(metadata: &mut PodMetadata, spec: &mut PodSpec) {
         .security_context
         .as_ref()
         .and_then(|sc| sc.seccomp_profile.as_ref())
-        .and_then(|p| annotation_for_type(&p.type_));
+        .and_then(annotation_for_profile);
     if let Some(value) = pod_value
         && !annotations.contains_key(POD_ANNOTATION)
     {
-        annotations.insert(POD_ANNOTATION.to_owned(), value.to_owned());
+        annotations.insert(POD_ANNOTATION.to_owned(), value.into_owned());
     }
     for container in crate::visitor::containers(spec).map(|v| v.container) {
         let value = container
             .security_context
             .as_ref()
             .and_then(|sc| sc.seccomp_profile.as_ref())
-            .and_then(|p| annotation_for_type(&p.type_));
+            .and_then(annotation_for_profile);
         if let Some(value) = value
             && !has_prefixed(annotations, CONTAINER_ANNOTATION_PREFIX, &container.name)
         {
             annotations.insert(
                 format!("{CONTAINER_ANNOTATION_PREFIX}{}", container.name),
-                value.to_owned(),
+                value.into_owned(),
             );
         }
     }
@@ -448,42 +452,39 @@ fn seccomp_field_to_annotation(metadata: &mut PodMetadata, spec: &mut PodSpec) {
 /// `container.apparmor.security.beta.kubernetes.io/`: the AppArmor annotation prefix.
 pub const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
 
-/// The AppArmor profile type an annotation value stands for (upstream's
-/// `ApparmorFieldForAnnotation`); `None` for values with no (valid) field.
-fn apparmor_type_for_annotation(value: &str) -> Option<&'static str> {
+/// The AppArmor profile type (and Localhost profile name) an annotation value stands for
+/// (upstream's `ApparmorFieldForAnnotation`), when that profile is also a valid field (a
+/// Localhost name must not be padded with whitespace nor longer than 4095 bytes); `None`
+/// otherwise.
+pub(crate) fn apparmor_field_for_annotation(value: &str) -> Option<(&'static str, Option<&str>)> {
     match value {
-        "unconfined" => Some("Unconfined"),
-        "runtime/default" => Some("RuntimeDefault"),
-        _ if value.len() > "localhost/".len() && value.starts_with("localhost/") => {
-            Some("Localhost")
-        }
-        _ => None,
+        "unconfined" => Some(("Unconfined", None)),
+        "runtime/default" => Some(("RuntimeDefault", None)),
+        _ => match value.strip_prefix(LOCALHOST_PREFIX) {
+            Some(name) if !name.is_empty() && name.trim() == name && name.len() <= 4095 => {
+                Some(("Localhost", Some(name)))
+            }
+            _ => None,
+        },
     }
-}
-
-/// `type_` as a `'static` string when it is one of the three profile types.
-fn known_type(type_: &str) -> Option<&'static str> {
-    ["Unconfined", "RuntimeDefault", "Localhost"]
-        .into_iter()
-        .find(|known| *known == type_)
 }
 
 fn apparmor_annotation_to_field(metadata: &mut PodMetadata, spec: &mut PodSpec) {
     if spec.is_windows() {
         return;
     }
-    // Upstream compares the whole profile; only the type matters to any check. A type no
-    // annotation maps to never equals a copied one.
-    let pod_type = spec
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.app_armor_profile.as_ref())
-        .and_then(|p| known_type(&p.type_));
     for (name, value) in prefixed(&metadata.annotations, APPARMOR_ANNOTATION_PREFIX) {
-        let Some(type_) = apparmor_type_for_annotation(value) else {
+        let Some((type_, localhost)) = apparmor_field_for_annotation(value) else {
             continue;
         };
-        if pod_type == Some(type_) {
+        // Only copied when it differs from the pod-level profile (compared whole).
+        let pod_profile = spec
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.app_armor_profile.as_ref());
+        if pod_profile
+            .is_some_and(|p| p.type_ == type_ && p.localhost_profile.as_deref() == localhost)
+        {
             continue;
         }
         for container in all_containers_mut(spec).filter(|c| c.name == name) {
@@ -491,7 +492,7 @@ fn apparmor_annotation_to_field(metadata: &mut PodMetadata, spec: &mut PodSpec) 
                 .security_context
                 .get_or_insert_with(Default::default);
             if sc.app_armor_profile.is_none() {
-                sc.app_armor_profile = Some(profile(type_));
+                sc.app_armor_profile = Some(profile(type_, localhost));
             }
         }
     }
@@ -511,15 +512,13 @@ fn apparmor_field_to_annotation(metadata: &mut PodMetadata, spec: &mut PodSpec) 
             .security_context
             .as_ref()
             .and_then(|sc| sc.app_armor_profile.as_ref());
-        let value = own
-            .or(pod_profile)
-            .and_then(|p| annotation_for_type(&p.type_));
+        let value = own.or(pod_profile).and_then(annotation_for_profile);
         if let Some(value) = value
             && !has_prefixed(annotations, APPARMOR_ANNOTATION_PREFIX, &container.name)
         {
             annotations.insert(
                 format!("{APPARMOR_ANNOTATION_PREFIX}{}", container.name),
-                value.to_owned(),
+                value.into_owned(),
             );
         }
     }
@@ -534,6 +533,7 @@ mod tests {
         ContainerPort {
             container_port,
             host_port,
+            ..ContainerPort::default()
         }
     }
 
@@ -632,21 +632,30 @@ mod tests {
     fn annotation_values() {
         assert_eq!(
             seccomp_type_for_annotation("docker/default"),
-            Some("RuntimeDefault")
+            Some(("RuntimeDefault", None))
         );
         assert_eq!(
             seccomp_type_for_annotation("localhost/p"),
-            Some("Localhost")
+            Some(("Localhost", Some("p")))
         );
         assert_eq!(seccomp_type_for_annotation("localhost/"), None);
         assert_eq!(seccomp_type_for_annotation("bogus"), None);
-        assert_eq!(apparmor_type_for_annotation("docker/default"), None);
+        assert_eq!(apparmor_field_for_annotation("docker/default"), None);
         assert_eq!(
-            apparmor_type_for_annotation("localhost/p"),
-            Some("Localhost")
+            apparmor_field_for_annotation("localhost/p"),
+            Some(("Localhost", Some("p")))
         );
-        assert_eq!(apparmor_type_for_annotation(""), None);
-        assert_eq!(annotation_for_type("Localhost"), None);
-        assert_eq!(annotation_for_type(""), None);
+        assert_eq!(apparmor_field_for_annotation("localhost/ p"), None);
+        assert_eq!(apparmor_field_for_annotation(""), None);
+        let localhost = |name: Option<&str>| Profile {
+            type_: "Localhost".into(),
+            localhost_profile: name.map(Into::into),
+        };
+        assert_eq!(
+            annotation_for_profile(&localhost(Some("p"))).as_deref(),
+            Some("localhost/p")
+        );
+        assert_eq!(annotation_for_profile(&localhost(None)), None);
+        assert_eq!(annotation_for_profile(&Profile::default()), None);
     }
 }

@@ -173,6 +173,8 @@ impl From<&core::ContainerPort> for ContainerPort {
         ContainerPort {
             container_port: port.container_port,
             host_port: port.host_port.unwrap_or_default(),
+            protocol: port.protocol.clone().unwrap_or_default(),
+            host_ip: port.host_ip.clone().unwrap_or_default(),
         }
     }
 }
@@ -260,6 +262,7 @@ impl From<&core::SeccompProfile> for Profile {
     fn from(profile: &core::SeccompProfile) -> Self {
         Profile {
             type_: profile.type_.clone(),
+            localhost_profile: profile.localhost_profile.clone(),
         }
     }
 }
@@ -268,6 +271,7 @@ impl From<&core::AppArmorProfile> for Profile {
     fn from(profile: &core::AppArmorProfile) -> Self {
         Profile {
             type_: profile.type_.clone(),
+            localhost_profile: profile.localhost_profile.clone(),
         }
     }
 }

@@ -29,6 +29,7 @@
 //!
 //! [Pod Security Standards]: https://kubernetes.io/docs/concepts/security/pod-security-standards/
 
+pub mod apiserver;
 pub mod checks;
 pub mod defaults;
 mod evaluate;

@@ -167,6 +167,14 @@ pub struct ContainerPort {
     /// `hostPort` (0 when unset).
     #[serde(default, deserialize_with = "null_as_default")]
     pub host_port: i32,
+    /// `protocol` (`""` when unset; the API server defaults it to `TCP`). Not read by any
+    /// check: the API server's validation of host ports reads it.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub protocol: String,
+    /// `hostIP` (`""` when unset). Not read by any check: the API server's validation of host
+    /// ports reads it.
+    #[serde(default, rename = "hostIP", deserialize_with = "null_as_default")]
+    pub host_ip: String,
 }
 
 /// A probe or a lifecycle handler: only the two handler kinds that carry a `host`.
@@ -262,12 +270,17 @@ pub struct SeLinuxOptions {
     pub role: String,
 }
 
-/// A `seccompProfile` or `appArmorProfile` (only `type` is read).
+/// A `seccompProfile` or `appArmorProfile` (the checks read only `type`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// `type` (`""` when unset).
     #[serde(default, rename = "type", deserialize_with = "null_as_default")]
     pub type_: String,
+    /// `localhostProfile`. Not read by any check: the API server's validation and the
+    /// annotation/field synchronisation of [`defaults`](crate::defaults) read it.
+    #[serde(default)]
+    pub localhost_profile: Option<String>,
 }
 
 /// `windowsOptions`.
