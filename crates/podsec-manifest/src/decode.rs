@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use granit_parser::ErrorKind;
 use podsec_policy::model::{PodMetadata, PodSpec};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -38,8 +39,8 @@ impl Document<'_> {
                 self.line(),
                 DecodeErrorKind::InvalidSeparator(rest.to_owned()),
             )));
-        } else if self.is_json() {
-            decode_json(self, &mut out);
+        } else if self.starts_like_json() {
+            decode_json_or_yaml(self, &mut out);
         } else {
             decode_yaml(self, &mut out);
         }
@@ -65,66 +66,156 @@ pub(crate) fn full_yaml(text: &str) -> Result<Value, serde_saphyr::Error> {
 }
 
 fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
-    // Most manifests are in the subset the fast path reads; it defers everything else.
-    if let Some(value) = crate::fast_yaml::parse(document.text()) {
-        decode_value(value, document.line(), "", out);
-        return;
-    }
-    match full_yaml(document.text()) {
+    match yaml_value(document.text()) {
         Ok(value) => decode_value(value, document.line(), "", out),
-        Err(err) => {
-            let location = err.location();
-            let (line, column) = match location {
-                Some(loc) if loc.line() > 0 => (
-                    document.line() + (loc.line() as usize).saturating_sub(1),
-                    Some(loc.column()).filter(|&c| c > 0),
-                ),
-                _ => (document.line(), None),
-            };
-            let mut message = err.to_string();
-            if let Some(loc) = location {
-                strip_suffix(
-                    &mut message,
-                    &format!(" at line {}, column {}", loc.line(), loc.column()),
-                );
+        Err(err) => out.push(Err(yaml_error(document, &err))),
+    }
+}
+
+/// The value of a YAML document: the fast path for the subset most manifests are written
+/// in, which defers everything else to the full parser.
+fn yaml_value(text: &str) -> Result<Value, serde_saphyr::Error> {
+    match crate::fast_yaml::parse(text) {
+        Some(value) => Ok(value),
+        None => full_yaml(text),
+    }
+}
+
+/// A YAML syntax (or limit) error, at its line in the stream.
+fn yaml_error(document: &Document<'_>, err: &serde_saphyr::Error) -> DecodeError {
+    let location = err.location();
+    let (line, column) = match location {
+        Some(loc) if loc.line() > 0 => (
+            document.line() + (loc.line() as usize).saturating_sub(1),
+            Some(loc.column()).filter(|&c| c > 0),
+        ),
+        _ => (document.line(), None),
+    };
+    let mut message = err.to_string();
+    if let Some(loc) = location {
+        strip_suffix(
+            &mut message,
+            &format!(" at line {}, column {}", loc.line(), loc.column()),
+        );
+    }
+    let message = yaml_message(message);
+    error(line, DecodeErrorKind::Yaml { message, column })
+}
+
+/// The JSON values of a document, each with the byte offset (in the document) where it
+/// starts; on a syntax error, the values read before it and the error.
+pub(crate) type JsonValues = Vec<(usize, Value)>;
+
+/// Reads a document as a stream of concatenated JSON values (serde_json, with the
+/// decoder's repeated-key merge).
+pub(crate) fn json_values(text: &str) -> Result<JsonValues, (JsonValues, serde_json::Error)> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<JsonValue>();
+    let mut values = Vec::new();
+    loop {
+        let offset = stream.byte_offset();
+        match stream.next() {
+            None => return Ok(values),
+            Some(Ok(JsonValue(value))) => {
+                let rest = text.get(offset..).unwrap_or_default();
+                values.push((offset + (rest.len() - rest.trim_start().len()), value));
             }
-            let message = yaml_message(message);
-            out.push(Err(error(line, DecodeErrorKind::Yaml { message, column })));
+            Some(Err(err)) => return Err((values, err)),
         }
     }
 }
 
-fn decode_json(document: &Document<'_>, out: &mut Decoded) {
-    let text = document.text();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<JsonValue>();
-    let mut lines = LineCursor::new(text, document.line());
-    loop {
-        let offset = stream.byte_offset();
-        match stream.next() {
-            None => break,
-            Some(Ok(JsonValue(value))) => {
-                let rest = text.get(offset..).unwrap_or_default();
-                let start = offset + (rest.len() - rest.trim_start().len());
-                decode_value(value, lines.line_at(start), "", out);
-            }
-            Some(Err(err)) => {
-                let (line, column) = if err.line() > 0 {
-                    (
-                        document.line() + err.line() - 1,
-                        Some(err.column() as u64).filter(|&c| c > 0),
-                    )
-                } else {
-                    (document.line(), None)
-                };
-                let mut message = err.to_string();
-                strip_suffix(
-                    &mut message,
-                    &format!(" at line {} column {}", err.line(), err.column()),
-                );
-                out.push(Err(error(line, DecodeErrorKind::Json { message, column })));
-                break;
-            }
+/// What a document that starts like JSON but is not JSON is read as: see the crate docs,
+/// "Documents".
+pub(crate) enum NotJson {
+    /// It is YAML (in flow style): its value.
+    Yaml(Value),
+    /// It is neither, and the YAML parser read further: its error is reported.
+    YamlError(serde_saphyr::Error),
+    /// It is neither, and the JSON parser read at least as far: the JSON error is
+    /// reported (after the JSON values read before it).
+    JsonError,
+}
+
+/// Reads `text`, whose JSON reading failed with `json` after `values` complete values, as
+/// YAML (see [`NotJson`]).
+pub(crate) fn not_json(text: &str, values: usize, json: &serde_json::Error) -> NotJson {
+    match yaml_value(text) {
+        Ok(value) => NotJson::Yaml(value),
+        // After a complete value, the document is a stream of JSON values (YAML could only
+        // have followed it with comments).
+        Err(err) if values == 0 && yaml_progress(text) > json_progress(text, json) => {
+            NotJson::YamlError(err)
         }
+        Err(_) => NotJson::JsonError,
+    }
+}
+
+/// Byte offset up to which `text` is JSON, given its JSON error: the whole text when it
+/// ends too early or nests too deep (what was read is JSON), else the offending character.
+fn json_progress(text: &str, json: &serde_json::Error) -> usize {
+    if json.is_eof() || json.to_string().starts_with("recursion limit exceeded") {
+        return text.len();
+    }
+    // serde_json's line is 1-based, its column the 1-based byte of the offending character.
+    let line_start = if json.line() <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(json.line() - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    (line_start + json.column().saturating_sub(1)).min(text.len())
+}
+
+/// Byte offset up to which `text` reads as YAML, read with `granit-parser` (the parser
+/// serde-saphyr is built on): where its syntax error is (all of the text for an unclosed
+/// bracket, which it reports at the bracket), else all of the text (its error is a limit).
+fn yaml_progress(text: &str) -> usize {
+    let mut options = granit_parser::Options::default();
+    options.set_emit_comments(false);
+    let mut read = 0;
+    for next in granit_parser::Parser::new_from_str_with_options(text, options) {
+        match next {
+            Ok((_, span)) => read = read.max(span.end.byte_offset().unwrap_or(0)),
+            Err(err) if matches!(err.kind(), ErrorKind::UnclosedFlowCollection { .. }) => {
+                return text.len();
+            }
+            Err(err) => return read.max(err.marker().byte_offset().unwrap_or(0)),
+        }
+    }
+    text.len()
+}
+
+/// A document that starts like JSON: JSON if all of it is, else YAML (see [`not_json`]).
+fn decode_json_or_yaml(document: &Document<'_>, out: &mut Decoded) {
+    let text = document.text();
+    let (values, json_err) = match json_values(text) {
+        Ok(values) => (values, None),
+        Err((values, err)) => match not_json(text, values.len(), &err) {
+            NotJson::Yaml(value) => return decode_value(value, document.line(), "", out),
+            NotJson::YamlError(err) => return out.push(Err(yaml_error(document, &err))),
+            NotJson::JsonError => (values, Some(err)),
+        },
+    };
+    let mut lines = LineCursor::new(text, document.line());
+    for (start, value) in values {
+        decode_value(value, lines.line_at(start), "", out);
+    }
+    if let Some(err) = json_err {
+        let (line, column) = if err.line() > 0 {
+            (
+                document.line() + err.line() - 1,
+                Some(err.column() as u64).filter(|&c| c > 0),
+            )
+        } else {
+            (document.line(), None)
+        };
+        let mut message = err.to_string();
+        strip_suffix(
+            &mut message,
+            &format!(" at line {} column {}", err.line(), err.column()),
+        );
+        out.push(Err(error(line, DecodeErrorKind::Json { message, column })));
     }
 }
 

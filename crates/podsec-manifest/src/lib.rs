@@ -36,9 +36,25 @@
 //!
 //! A stream is split as Kubernetes' YAML reader splits it: on lines starting with `---`
 //! followed only by whitespace or a `#` comment ([`documents`]). Documents holding only
-//! whitespace and comments are dropped. A document whose first non-whitespace character is
-//! `{` or `[` is JSON (and may hold several concatenated values); anything else is YAML,
-//! read as Kubernetes reads it:
+//! whitespace and comments are dropped. Each document is JSON or YAML:
+//! * A document whose first non-whitespace character is `{` or `[` is read as JSON first,
+//!   with JSON's rules (it may hold several concatenated values). It is JSON only if all of
+//!   it reads as JSON; otherwise it is read as YAML, which may be written in flow style
+//!   (`{kind: Pod, metadata: {name: a,},}`: unquoted keys, trailing commas, comments). A
+//!   flow-style document thus gives the same results as the same document in block style.
+//!   Kubernetes' `YAMLOrJSONDecoder` also tries JSON first (on a leading `{`) and falls
+//!   back to YAML when JSON fails (kubernetes/kubernetes#130666).
+//! * A document that starts like JSON but is neither JSON nor YAML gets the JSON error,
+//!   after the values read before it (Kubernetes reports the JSON error when both fail),
+//!   unless JSON failed within its first value and YAML read further: then it gets one YAML
+//!   error. JSON reads up to the character it rejects (all of the document when it ends too
+//!   early or nests too deep), YAML up to the token it rejects (all of the document for an
+//!   unclosed bracket). So a JSON document with a typo, or with a second value that is not
+//!   JSON, gets the JSON error, and a flow-style document that JSON rejects at its first
+//!   unquoted key, comment or trailing comma gets the YAML error.
+//! * Anything else is YAML.
+//!
+//! YAML is read as Kubernetes reads it:
 //! * YAML 1.1 scalars: `yes`/`on` are booleans, `017` is octal, and an integral float such
 //!   as `80.0` is an integer (Kubernetes converts YAML to JSON before decoding);
 //! * a repeated key replaces the earlier value (last wins);

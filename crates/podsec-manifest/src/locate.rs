@@ -172,8 +172,8 @@ pub fn index(document: &Document<'_>) -> Vec<FieldIndex> {
     if document.invalid_separator().is_some() {
         return vec![FieldIndex::unknown(fallback)];
     }
-    if document.is_json() {
-        index_json(document)
+    if document.starts_like_json() {
+        index_json(document, fallback)
     } else {
         index_yaml(document, fallback)
     }
@@ -241,13 +241,18 @@ fn index_yaml_objects(
         .collect()
 }
 
-fn index_json(document: &Document<'_>) -> Vec<FieldIndex> {
+/// [`index`] of a document that starts like JSON: JSON values as the decoder reads them, or
+/// [`index_yaml`] when the decoder reads the document as YAML (it is not JSON, and is YAML
+/// or reports a YAML error).
+fn index_json(document: &Document<'_>, fallback: Pos) -> Vec<FieldIndex> {
     let text = document.text();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<JsonValue>();
     let mut builder = Builder::new(text, document.line());
     let mut cursor = Cursor::new(text, document.line());
     // Each value: its object paths, and its root node (or its fallback position).
     let mut values: Vec<(Vec<ObjectPath>, Result<NodeId, Pos>)> = Vec::new();
+    // Values read, including those that yield no object (`null`).
+    let mut read = 0;
     loop {
         let offset = stream.byte_offset();
         let rest = text.get(offset..).unwrap_or_default();
@@ -255,6 +260,7 @@ fn index_json(document: &Document<'_>) -> Vec<FieldIndex> {
         match stream.next() {
             None => break,
             Some(Ok(JsonValue(value))) => {
+                read += 1;
                 let end = stream.byte_offset();
                 let objects = object_paths(&value);
                 if objects.is_empty() {
@@ -270,7 +276,13 @@ fn index_json(document: &Document<'_>) -> Vec<FieldIndex> {
                 builder.stack.clear();
                 values.push((objects, root));
             }
-            Some(Err(_)) => {
+            Some(Err(err)) => {
+                if !matches!(
+                    crate::decode::not_json(text, read, &err),
+                    crate::decode::NotJson::JsonError
+                ) {
+                    return index_yaml(document, fallback);
+                }
                 values.push((vec![Vec::new()], Err(cursor.at(start))));
                 break;
             }

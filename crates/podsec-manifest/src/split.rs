@@ -27,9 +27,31 @@ impl<'a> Document<'a> {
         self.text
     }
 
-    /// Whether the document is decoded as JSON: its first non-whitespace character is `{`
-    /// or `[`. Everything else is YAML.
+    /// Whether the document is decoded as JSON: it starts like JSON (its first
+    /// non-whitespace character is `{` or `[`) and it is JSON (one or more concatenated
+    /// values), or it is neither JSON nor YAML and its JSON error is the one reported (see
+    /// the crate docs, "Documents"). Everything else, including a YAML document in flow
+    /// style (`{kind: Pod, metadata: {name: a,},}`), is YAML.
+    ///
+    /// This reads the document (with the JSON parser, and with the YAML parser when it is
+    /// not JSON); [`Document::decode`](crate::Document::decode) decides the same way
+    /// without reading it twice.
     pub fn is_json(&self) -> bool {
+        if self.invalid_separator.is_some() || !self.starts_like_json() {
+            return false;
+        }
+        match crate::decode::json_values(self.text) {
+            Ok(_) => true,
+            Err((values, err)) => matches!(
+                crate::decode::not_json(self.text, values.len(), &err),
+                crate::decode::NotJson::JsonError
+            ),
+        }
+    }
+
+    /// Whether the document is first read as JSON: its first non-whitespace character is
+    /// `{` or `[`. It is JSON only if all of it then reads as JSON ([`Document::is_json`]).
+    pub(crate) fn starts_like_json(&self) -> bool {
         matches!(self.text.trim_start().as_bytes().first(), Some(b'{' | b'['))
     }
 
@@ -154,5 +176,39 @@ mod tests {
         let json: Vec<bool> = docs.iter().map(Document::is_json).collect();
         assert_eq!(json, [true, true, false]);
         assert_eq!(docs[0].line(), 1);
+    }
+
+    #[test]
+    fn json_only_when_it_is_json() {
+        let cases = [
+            // JSON, including concatenated values and a broken JSON document.
+            ("{\"kind\": \"Pod\"}", true),
+            ("{\"a\": 1}\n{\"b\": 2}[3]", true),
+            ("{\"kind\": \"Pod\" \"spec\": {}}", true),
+            (
+                "{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\",\n \"spec\": {]}\n",
+                true,
+            ),
+            // YAML in flow style: unquoted keys, trailing commas, comments.
+            ("{kind: Pod}", false),
+            ("{\"kind\": \"Pod\",}", false),
+            ("{\n  # a comment\n  \"kind\": \"Pod\"\n}", false),
+            ("{\"kind\": \"Pod\"} # a comment", false),
+            ("[a, b]", false),
+            // Broken flow YAML: YAML read further.
+            (
+                "{kind: Pod, metadata: {name: a}, spec: {containers: [}}",
+                false,
+            ),
+            // Never JSON: a malformed separator line, YAML that does not start like JSON.
+            ("--- {\"kind\": \"Pod\"}", false),
+            ("\"kind\"", false),
+        ];
+        for (text, json) in cases {
+            let docs = documents(text);
+            assert_eq!(docs.len(), 1, "{text}");
+            assert_eq!(docs[0].is_json(), json, "{text}");
+            assert!(docs[0].starts_like_json() || !json, "{text}");
+        }
     }
 }
