@@ -712,12 +712,11 @@ exemptions:
 
 #[test]
 fn golden_configuration() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/golden/admission/config.yaml");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("skipping: {} not found", path.display());
+    let Some(corpus) = podsec_conformance::corpus() else {
         return;
     };
+    let path = corpus.join("golden/admission/config.yaml");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let loaded = load(&bytes).expect("golden config loads");
     let config = AdmissionConfig::new(&loaded).expect("golden config is valid");
     assert_eq!(config.defaults.enforce.to_string(), "privileged:latest");

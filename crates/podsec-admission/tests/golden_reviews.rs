@@ -14,7 +14,7 @@ use podsec_admission::review::{decode_review, encode_review};
 use podsec_admission::{
     Admission, ListedPod, NoopRecorder, ResourceClass, StaticNamespaces, StaticPods,
 };
-use podsec_conformance::corpus_dir;
+use podsec_conformance::corpus;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -90,7 +90,10 @@ fn normalize(mut response: Value) -> Value {
 }
 
 fn main() -> ExitCode {
-    let dir = corpus_dir().join("golden/admission");
+    let Some(corpus) = corpus() else {
+        return ExitCode::SUCCESS;
+    };
+    let dir = corpus.join("golden/admission");
     let config_bytes = std::fs::read(dir.join("config.yaml")).expect("config.yaml");
     let config =
         AdmissionConfig::new(&load(&config_bytes).expect("config loads")).expect("config is valid");

@@ -1,22 +1,51 @@
 //! Test support for running podsec against upstream's corpus in `../shared/conformance`
 //! (beside the project root): the conformance fixtures (`testdata/<level>/<version>/`)
-//! and the golden outputs recorded from the upstream implementation (`golden/`).
+//! and the golden outputs recorded from the upstream implementation (`golden/`), and the
+//! other shared test data (`../shared/schemas/`).
 //!
-//! The corpus location can be overridden with `PODSEC_CONFORMANCE_DIR`.
+//! The corpus location can be overridden with `PODSEC_CONFORMANCE_DIR`, the schemas'
+//! with `PODSEC_SCHEMAS_DIR`.
+//!
+//! ## When the shared data is absent
+//!
+//! A fresh clone has no `../shared`. Tests that need it ask for it with [`corpus`] or
+//! [`schema`]: where it is absent they print one line naming what is missing (on standard
+//! error, past the test harness's capture) and skip, unless the `CI` environment variable
+//! is set (to anything but `false` or `0`): CI always has the data, so there a missing
+//! corpus fails the run instead of silently passing it.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use podsec_policy::model::{PodMetadata, PodSpec};
 use serde::Deserialize;
 
-/// The corpus root (`.../shared/conformance`).
+/// The corpus root (`.../shared/conformance`), `None` (after one line on standard error)
+/// when it is absent outside CI.
 ///
-/// Panics with a clear message when it cannot be found: the conformance suite is
-/// mandatory, a missing corpus must fail the run rather than skip it.
+/// # Panics
+/// When the corpus is absent and `CI` is set: the conformance suite is mandatory there.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = match std::env::var_os("PODSEC_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => shared_dir().join("conformance"),
+    };
+    present(
+        dir.join("testdata").is_dir(),
+        dir,
+        "the conformance corpus",
+        "PODSEC_CONFORMANCE_DIR",
+    )
+}
+
+/// The corpus root, for tests that cannot run without it.
+///
+/// # Panics
+/// When the corpus is absent, with a clear message.
 pub fn corpus_dir() -> PathBuf {
     let dir = match std::env::var_os("PODSEC_CONFORMANCE_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+        None => shared_dir().join("conformance"),
     };
     assert!(
         dir.join("testdata").is_dir(),
@@ -24,6 +53,54 @@ pub fn corpus_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// A schema file of `../shared/schemas` (e.g. `sarif-schema-2.1.0.json`), `None` (after
+/// one line on standard error) when it is absent outside CI.
+///
+/// # Panics
+/// When the file is absent and `CI` is set.
+pub fn schema(file: &str) -> Option<PathBuf> {
+    let path = match std::env::var_os("PODSEC_SCHEMAS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => shared_dir().join("schemas"),
+    }
+    .join(file);
+    present(path.is_file(), path, file, "PODSEC_SCHEMAS_DIR")
+}
+
+/// `../shared` beside the project root.
+fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// Whether CI runs the tests: `CI` set to anything but empty, `false` or `0`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
+fn present(found: bool, path: PathBuf, what: &str, variable: &str) -> Option<PathBuf> {
+    present_in(in_ci(), found, path, what, variable)
+}
+
+fn present_in(ci: bool, found: bool, path: PathBuf, what: &str, variable: &str) -> Option<PathBuf> {
+    if found {
+        return Some(path);
+    }
+    let message = format!(
+        "{what} not found at {} (set {variable}, or place the shared data beside the project)",
+        path.display()
+    );
+    assert!(
+        !ci,
+        "{message}; CI is set, so this fails instead of skipping"
+    );
+    // Straight to standard error: the harness captures `eprintln!` of passing tests.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "skipped: {message}; CI=true makes this a failure"
+    );
+    None
 }
 
 /// A pod as the fixtures and golden files hold it.
@@ -82,9 +159,10 @@ impl Fixture {
     }
 }
 
-/// Every fixture of the corpus, sorted by path.
-pub fn fixtures() -> Vec<Fixture> {
-    let root = corpus_dir().join("testdata");
+/// Every fixture of the corpus, sorted by path; `None` when the corpus is absent (see
+/// [`corpus`]).
+pub fn fixtures() -> Option<Vec<Fixture>> {
+    let root = corpus()?.join("testdata");
     let mut out = Vec::new();
     for level in read_dir_sorted(&root) {
         for version in read_dir_sorted(&level) {
@@ -111,7 +189,7 @@ pub fn fixtures() -> Vec<Fixture> {
             }
         }
     }
-    out
+    Some(out)
 }
 
 fn file_name(path: &Path) -> String {
@@ -127,4 +205,31 @@ fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
         .collect();
     entries.sort();
     entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_data_skips_outside_ci_and_fails_in_ci() {
+        let path = PathBuf::from("nowhere/conformance");
+        assert_eq!(
+            present_in(false, true, path.clone(), "corpus", "VAR"),
+            Some(path.clone())
+        );
+        assert_eq!(
+            present_in(false, false, path.clone(), "corpus", "VAR"),
+            None
+        );
+        let failed = std::panic::catch_unwind(|| present_in(true, false, path, "corpus", "VAR"));
+        let message = failed.expect_err("fails in CI");
+        let message = message
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(
+            message.contains("corpus not found at nowhere/conformance (set VAR"),
+            "{message}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use podsec_conformance::{corpus_dir, read_json_stream};
+use podsec_conformance::{corpus, read_json_stream};
 use podsec_policy::{Level, LevelVersion, Version, evaluate};
 use serde::Deserialize;
 
@@ -19,7 +19,10 @@ struct Expected {
 }
 
 fn main() -> ExitCode {
-    let golden = corpus_dir().join("golden");
+    let Some(corpus) = corpus() else {
+        return ExitCode::SUCCESS;
+    };
+    let golden = corpus.join("golden");
     let pods = read_json_stream(&golden.join("pods.yaml"));
     let text = std::fs::read_to_string(golden.join("expected.jsonl")).expect("expected.jsonl");
 

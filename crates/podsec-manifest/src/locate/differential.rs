@@ -242,10 +242,11 @@ fn manifest_files(dir: &FsPath, out: &mut Vec<PathBuf>) {
 #[test]
 fn fast_and_granit_positions_agree_on_the_corpus_and_the_examples() {
     let root = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let corpus = podsec_conformance::corpus_dir().join("testdata");
     let mut fixtures = Vec::new();
-    manifest_files(&corpus, &mut fixtures);
-    assert!(fixtures.len() > 100, "{} fixtures", fixtures.len());
+    if let Some(corpus) = podsec_conformance::corpus() {
+        manifest_files(&corpus.join("testdata"), &mut fixtures);
+        assert!(fixtures.len() > 100, "{} fixtures", fixtures.len());
+    }
     let mut others = Vec::new();
     for dir in ["examples", "deploy"] {
         manifest_files(&root.join(dir), &mut others);
@@ -276,7 +277,8 @@ fn fast_and_granit_positions_agree_on_the_corpus_and_the_examples() {
         );
         totals += counts;
     }
-    assert!(totals.paths > 100_000, "{totals:?}");
+    let expected = if fixtures.is_empty() { 100 } else { 100_000 };
+    assert!(totals.paths > expected, "{totals:?}");
 }
 
 /// Documents written to exercise the layouts the fast path reads.
