@@ -356,8 +356,8 @@ fn several_errors_aggregate_in_brackets() {
         "Pod \"x\" is invalid: [spec.hostNetwork: Forbidden: when `pod.Spec.HostUsers` is false, spec.HostPID: Forbidden: when `pod.Spec.HostUsers` is false]"
     );
     assert_eq!(
-        invalid_message("CronJob.batch", "cj", &errs[..1]).len() > 0,
-        true
+        invalid_message("CronJob.batch", "cj", &errs[..1]),
+        "CronJob.batch \"cj\" is invalid: spec.hostNetwork: Forbidden: when `pod.Spec.HostUsers` is false"
     );
 }
 
