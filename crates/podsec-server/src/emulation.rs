@@ -269,17 +269,34 @@ fn log_fetch(fetched: &Result<Fetched, FetchError>, cap: Cap, last_error: &mut O
     }
 }
 
+/// The state at start: the cap, and for `auto` why the version could not be read (so the
+/// refresh neither repeats the same warning nor misses the recovery).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    /// The cap to apply.
+    pub cap: Cap,
+    /// The failed read, if any.
+    pub error: Option<FetchError>,
+}
+
 /// The cap at start: the flag's, or for `auto` one read of the API server's version (no cap
 /// when it fails). Logs what it finds.
-pub async fn initial_cap(emulation: &Emulation) -> Cap {
+pub async fn start(emulation: &Emulation) -> Start {
     match emulation {
-        Emulation::Off => Cap::none(CapSource::Off),
-        Emulation::Fixed(version) => Cap::at(*version, CapSource::Flag),
+        Emulation::Off => Start {
+            cap: Cap::none(CapSource::Off),
+            error: None,
+        },
+        Emulation::Fixed(version) => Start {
+            cap: Cap::at(*version, CapSource::Flag),
+            error: None,
+        },
         Emulation::Auto { source, .. } => {
             let fetched = fetch(source.as_ref()).await;
             let cap = next_cap(Cap::none(CapSource::Unknown), &fetched);
-            log_fetch(&fetched, cap, &mut None);
-            cap
+            let mut error = None;
+            log_fetch(&fetched, cap, &mut error);
+            Start { cap, error }
         }
     }
 }
@@ -290,18 +307,17 @@ pub async fn watch_version<N, P>(
     state: Arc<AppState<N, P>>,
     source: Arc<dyn VersionSource>,
     refresh: Duration,
-    initial: Cap,
+    start: Start,
 ) where
     N: NamespaceGetter + 'static,
     P: PodLister + 'static,
 {
-    let mut cap = initial;
-    let mut last_error = None;
-    let mut delay = if cap.source == CapSource::Unknown {
-        refresh.min(RETRY_INTERVAL)
-    } else {
-        refresh
+    let mut cap = start.cap;
+    let mut delay = match start.error {
+        Some(FetchError::Unavailable(_)) => refresh.min(RETRY_INTERVAL),
+        _ => refresh,
     };
+    let mut last_error = start.error;
     loop {
         tokio::time::sleep(delay).await;
         let fetched = fetch(source.as_ref()).await;

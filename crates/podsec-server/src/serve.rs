@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::emulation::{Cap, Emulation, initial_cap, watch_version};
+use crate::emulation::{Emulation, Start, start, watch_version};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
 use crate::reload::{config_from_bytes, watch_config, watch_tls};
@@ -103,7 +103,7 @@ pub struct Server<N, P> {
     store: Arc<CertStore>,
     tls_initial: (Vec<u8>, Vec<u8>),
     config_initial: Vec<u8>,
-    emulation_initial: Cap,
+    emulation_start: Start,
     secure: TcpListener,
     plain: Vec<TcpListener>,
 }
@@ -160,15 +160,15 @@ where
             }
         }
         let state = AppState::new(config, namespaces, pods, metrics, readiness);
-        let emulation_initial = initial_cap(&options.emulation).await;
-        state.set_emulation(emulation_initial);
+        let emulation_start = start(&options.emulation).await;
+        state.set_emulation(emulation_start.cap);
         Ok(Server {
             options,
             state,
             store,
             tls_initial: (cert, key),
             config_initial,
-            emulation_initial,
+            emulation_start,
             secure,
             plain,
         })
@@ -205,7 +205,7 @@ where
             store,
             tls_initial,
             config_initial,
-            emulation_initial,
+            emulation_start,
             secure,
             plain,
         } = self;
@@ -236,7 +236,7 @@ where
                 Arc::clone(&state),
                 Arc::clone(source),
                 *refresh,
-                emulation_initial,
+                emulation_start,
             )));
         }
 

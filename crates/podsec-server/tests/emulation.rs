@@ -15,7 +15,7 @@ use podsec_admission::config::{AdmissionConfig, load};
 use podsec_admission::decode::Namespace;
 use podsec_admission::{LookupError, NamespaceGetter, StaticPods};
 use podsec_policy::Version;
-use podsec_server::emulation::{FetchError, FetchFuture, Fetched, initial_cap, watch_version};
+use podsec_server::emulation::{FetchError, FetchFuture, Fetched, Start, start, watch_version};
 use podsec_server::{
     AppState, Cap, CapSource, Emulation, Metrics, Readiness, VersionSource, router,
 };
@@ -315,14 +315,20 @@ async fn the_refresh_follows_the_api_server() {
         source: Arc::new(source.clone()),
         refresh: Duration::from_millis(20),
     };
-    let cap = initial_cap(&emulation).await;
-    assert_eq!(cap, Cap::at(Version::v1(36), CapSource::ApiServer));
-    app.state.set_emulation(cap);
+    let start = start(&emulation).await;
+    assert_eq!(
+        start,
+        Start {
+            cap: Cap::at(Version::v1(36), CapSource::ApiServer),
+            error: None
+        }
+    );
+    app.state.set_emulation(start.cap);
     let watcher = tokio::spawn(watch_version(
         Arc::clone(&app.state),
         Arc::new(source.clone()),
         Duration::from_millis(20),
-        cap,
+        start,
     ));
     assert_eq!(
         denial(&app.router, "pinned").await,
@@ -375,9 +381,15 @@ async fn a_failing_start_serves_uncapped_then_catches_up() {
         source: Arc::new(source.clone()),
         refresh: Duration::from_millis(20),
     };
-    let cap = initial_cap(&emulation).await;
-    assert_eq!(cap, Cap::none(CapSource::Unknown));
-    app.state.set_emulation(cap);
+    let first = start(&emulation).await;
+    assert_eq!(
+        first,
+        Start {
+            cap: Cap::none(CapSource::Unknown),
+            error: Some(FetchError::Unavailable("connection refused".into()))
+        }
+    );
+    app.state.set_emulation(first.cap);
     assert_eq!(denial(&app.router, "latest").await, None);
     assert_eq!(info_lines(&app.router).await, info("unknown", "v1.37"));
 
@@ -385,7 +397,7 @@ async fn a_failing_start_serves_uncapped_then_catches_up() {
         Arc::clone(&app.state),
         Arc::new(source.clone()),
         Duration::from_millis(20),
-        cap,
+        first,
     ));
     source.set(minor(36));
     eventually("the v1.36 cap", || async {
@@ -398,12 +410,9 @@ async fn a_failing_start_serves_uncapped_then_catches_up() {
     // The fixed and off settings never read.
     let reads = source.reads();
     assert_eq!(
-        initial_cap(&Emulation::Fixed(Version::v1(35))).await,
+        start(&Emulation::Fixed(Version::v1(35))).await.cap,
         Cap::at(Version::v1(35), CapSource::Flag)
     );
-    assert_eq!(
-        initial_cap(&Emulation::Off).await,
-        Cap::none(CapSource::Off)
-    );
+    assert_eq!(start(&Emulation::Off).await.cap, Cap::none(CapSource::Off));
     assert_eq!(source.reads(), reads);
 }
