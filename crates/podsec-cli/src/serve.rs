@@ -6,7 +6,13 @@
 //! `--client-qps-burst`, `--disable-http2-serving`; `_` is accepted for `-`), each also read
 //! from a `PODSEC_*` environment variable; plus ours: `--health-port`/`--metrics-port`
 //! (plain HTTP, health and metrics only), `--log-format`, `--reload-interval`,
-//! `--shutdown-delay`, `--shutdown-grace`.
+//! `--shutdown-delay`, `--shutdown-grace`, `--emulation-version`.
+//!
+//! `--emulation-version` (default `auto`) caps what `latest` and newer `*-version` labels
+//! evaluate as, as the cluster's built-in controller does: `auto` reads the API server's
+//! version (`GET /version`, readable by every authenticated client) at start and every
+//! `--emulation-refresh-interval` (hidden, default 5m); `v1.N` fixes it; `off` is upstream's
+//! webhook (no cap). See `podsec_server::emulation`.
 //!
 //! Kubernetes access (namespace cache, live pod listing, readiness) comes from `podsec-kube`
 //! ([`kubernetes`]); `/readyz` succeeds once the namespace cache has synced. The hidden
@@ -26,9 +32,14 @@ use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
 use podsec_admission::decode::Namespace;
 use podsec_admission::{LookupError, NamespaceGetter, PodLister, StaticPods};
-use podsec_kube::{LivePodLister, NamespaceCache};
+use podsec_kube::kube::Client;
+use podsec_kube::{LivePodLister, NamespaceCache, VersionError};
 use podsec_server::duration::parse_go_duration;
-use podsec_server::{LogFormat, Metrics, Readiness, Server, ServerOptions, shutdown_signal};
+use podsec_server::emulation::{FetchError, FetchFuture, Fetched};
+use podsec_server::{
+    Emulation, EmulationSetting, LogFormat, Metrics, Readiness, Server, ServerOptions,
+    VersionSource, shutdown_signal,
+};
 
 /// `podsec serve`.
 #[derive(Debug, Args)]
@@ -147,6 +158,25 @@ pub struct ServeArgs {
     #[arg(long, alias = "shutdown_grace", env = "PODSEC_SHUTDOWN_GRACE", value_name = "DURATION", default_value = "25s", value_parser = duration)]
     pub shutdown_grace: Duration,
 
+    /// What `latest` (and a `*-version` label newer than the cluster) evaluates as: `auto`
+    /// the API server's version, as the cluster's built-in Pod Security Admission does (read
+    /// at start and every few minutes; unknown: no cap), `v1.N` that version, `off` the
+    /// newest policy podsec knows (upstream's webhook). Denials still name the label's
+    /// version.
+    #[arg(
+        long,
+        alias = "emulation_version",
+        env = "PODSEC_EMULATION_VERSION",
+        value_name = "v1.N|auto|off",
+        default_value = "auto"
+    )]
+    pub emulation_version: EmulationSetting,
+
+    /// How often `--emulation-version auto` reads the API server's version again (Go
+    /// duration).
+    #[arg(long, hide = true, alias = "emulation_refresh_interval", env = "PODSEC_EMULATION_REFRESH_INTERVAL", value_name = "DURATION", default_value = "5m", value_parser = positive_duration)]
+    pub emulation_refresh_interval: Duration,
+
     /// Development only: run without a cluster (every namespace exists without labels, no
     /// pods exist, ready at once).
     #[arg(long, hide = true)]
@@ -249,11 +279,16 @@ fn options(args: &ServeArgs) -> anyhow::Result<ServerOptions> {
 }
 
 async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let options = options(args)?;
+    let mut options = options(args)?;
     if args.standalone_dev {
         tracing::warn!(
             "--standalone-dev: no cluster; every namespace is unlabelled and empty. Never use this on a cluster."
         );
+        options.emulation = match args.emulation_version {
+            EmulationSetting::Fixed(version) => Emulation::Fixed(version),
+            // No API server to ask.
+            EmulationSetting::Auto | EmulationSetting::Off => Emulation::Off,
+        };
         return serve_with(
             options,
             AnyNamespace,
@@ -263,8 +298,40 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         )
         .await;
     }
-    let (namespaces, pods, readiness) = kubernetes(args).await?;
+    let (client, namespaces, pods, readiness) = kubernetes(args).await?;
+    options.emulation = match args.emulation_version {
+        EmulationSetting::Off => Emulation::Off,
+        EmulationSetting::Fixed(version) => Emulation::Fixed(version),
+        EmulationSetting::Auto => Emulation::Auto {
+            source: Arc::new(ApiServerVersion(client)),
+            refresh: args.emulation_refresh_interval,
+        },
+    };
     serve_with(options, namespaces, pods, readiness, first_signal()).await
+}
+
+/// `--emulation-version auto`: the API server's `GET /version`.
+struct ApiServerVersion(Client);
+
+impl VersionSource for ApiServerVersion {
+    fn fetch(&self) -> FetchFuture<'_> {
+        Box::pin(async move {
+            // The server bounds the whole read by its own timeout; this one only keeps the
+            // request from outliving it.
+            podsec_kube::apiserver_version(&self.0, podsec_server::emulation::FETCH_TIMEOUT)
+                .await
+                .map(|found| Fetched {
+                    version: found.version,
+                    reported: found.reported,
+                })
+                .map_err(|err| match err {
+                    VersionError::Unavailable(text) => FetchError::Unavailable(text),
+                    unparsable @ VersionError::Unparsable(_) => {
+                        FetchError::Unparsable(unparsable.to_string())
+                    }
+                })
+        })
+    }
 }
 
 /// Completes on the first SIGTERM/SIGINT; a second one exits at once (status 1), as
@@ -318,10 +385,10 @@ where
 /// The Kubernetes lookups (`podsec-kube`): a namespace cache (metadata watch, live GET
 /// fallback) whose first complete list makes the server ready, and live pod listing, with a
 /// client from `--kubeconfig` (or the in-cluster configuration) rate limited by
-/// `--client-qps-limit`/`--client-qps-burst`.
+/// `--client-qps-limit`/`--client-qps-burst`; the client is returned too (for `GET /version`).
 async fn kubernetes(
     args: &ServeArgs,
-) -> anyhow::Result<(NamespaceCache, LivePodLister, Readiness)> {
+) -> anyhow::Result<(Client, NamespaceCache, LivePodLister, Readiness)> {
     let kubeconfig = args
         .kubeconfig
         .as_deref()
@@ -331,7 +398,12 @@ async fn kubernetes(
         .map_err(|e| anyhow!(e.to_string()))?;
     let namespaces = NamespaceCache::new(client.clone());
     let readiness = Readiness::from_watch(namespaces.readiness().into_receiver());
-    Ok((namespaces, LivePodLister::new(client), readiness))
+    Ok((
+        client.clone(),
+        namespaces,
+        LivePodLister::new(client),
+        readiness,
+    ))
 }
 
 /// `--standalone-dev`: every namespace exists, without labels.

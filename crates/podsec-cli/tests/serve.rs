@@ -480,3 +480,310 @@ fn draining_fails_readiness_and_a_second_signal_exits_at_once() {
     assert_eq!(code, Some(1));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A `podsec serve` process against the stand-in API server.
+struct Webhook {
+    child: Kill,
+    secure: u16,
+    health: u16,
+    dir: PathBuf,
+}
+
+/// Polls `check` every 30 ms for at most 10 s.
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// Starts `podsec serve` with a kubeconfig for `api`, `args` and `env`, and waits until it
+/// is ready.
+fn webhook(name: &str, api: &FakeApiServer, args: &[&str], env: &[(&str, &str)]) -> Webhook {
+    let dir = certs(name);
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\nusers:\n- name: u\n  user: {{}}\ncontexts:\n- name: c\n  context:\n    cluster: fake\n    user: u\ncurrent-context: c\n",
+            api.url()
+        ),
+    )
+    .expect("write");
+    let (secure, health) = (free_port(), free_port());
+    let (secure_s, health_s) = (secure.to_string(), health.to_string());
+    let path = |name: &str| dir.join(name).display().to_string();
+    let mut all = vec![
+        "--kubeconfig".to_owned(),
+        path("kubeconfig"),
+        "--bind-address".to_owned(),
+        "127.0.0.1".to_owned(),
+        "--secure-port".to_owned(),
+        secure_s,
+        "--health-port".to_owned(),
+        health_s,
+        "--tls-cert-file".to_owned(),
+        path("tls.crt"),
+        "--tls-private-key-file".to_owned(),
+        path("tls.key"),
+        "--log-format".to_owned(),
+        "json".to_owned(),
+    ];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let child = Kill(command(&all, env).spawn().expect("podsec serve starts"));
+    wait_for("ready", || {
+        http_get(health, "/readyz").is_some_and(|r| r.ends_with("\r\n\r\nok"))
+    });
+    Webhook {
+        child,
+        secure,
+        health,
+        dir,
+    }
+}
+
+impl Webhook {
+    /// The denial message of a pod with a sysctl allowed from v1.37 on, in `namespace`;
+    /// `None` when allowed.
+    fn denial(&self, namespace: &str) -> Option<String> {
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": "sysctl", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "name": "p", "namespace": namespace, "operation": "CREATE", "userInfo": {"username": "u"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                       "spec": {"securityContext": {"sysctls": [{"name": SYSCTL_V1_37, "value": "0"}]},
+                                "containers": [{"name": "c", "image": "i"}]}}}});
+        let response = https_post(self.secure, &self.dir, &review.to_string());
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        let (_, body) = response.split_once("\r\n\r\n").expect("a body");
+        let reply: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        let response = &reply["response"];
+        (response["allowed"] != true).then(|| {
+            response["status"]["message"]
+                .as_str()
+                .expect("a message")
+                .to_owned()
+        })
+    }
+
+    /// The `podsec_emulation_version_info` sample.
+    fn info(&self) -> String {
+        let metrics = http_get(self.health, "/metrics").expect("metrics");
+        metrics
+            .lines()
+            .find(|line| line.starts_with("podsec_emulation_version_info{"))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// SIGTERM, then the messages of the JSON log lines (with their fields).
+    fn stop(mut self) -> Vec<serde_json::Value> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.0.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        wait_for("exit after SIGTERM", || {
+            self.child.0.try_wait().expect("wait").is_some()
+        });
+        let mut stderr = String::new();
+        self.child
+            .0
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut stderr)
+            .expect("read");
+        let _ = std::fs::remove_dir_all(&self.dir);
+        stderr
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("JSON log line"))
+            .collect()
+    }
+}
+
+/// Allowed by v1.37's sysctl list, not by v1.36's.
+const SYSCTL_V1_37: &str = "net.ipv4.tcp_slow_start_after_idle";
+
+fn forbidden(version: &str) -> Option<String> {
+    Some(format!(
+        "pods \"p\" is forbidden: violates PodSecurity \"baseline:{version}\": forbidden sysctls ({SYSCTL_V1_37})"
+    ))
+}
+
+fn info(source: &str, version: &str) -> String {
+    format!(r#"podsec_emulation_version_info{{source="{source}",version="{version}"}} 1"#)
+}
+
+/// Namespaces enforcing `baseline` at `latest` and at `v1.37`.
+fn labelled_namespaces(api: &FakeApiServer) {
+    api.create_namespace(
+        "latest",
+        [("pod-security.kubernetes.io/enforce", "baseline")],
+    );
+    api.create_namespace(
+        "pinned",
+        [
+            ("pod-security.kubernetes.io/enforce", "baseline"),
+            ("pod-security.kubernetes.io/enforce-version", "v1.37"),
+        ],
+    );
+}
+
+fn has_message(logs: &[serde_json::Value], prefix: &str) -> bool {
+    logs.iter()
+        .any(|l| l["message"].as_str().is_some_and(|m| m.starts_with(prefix)))
+}
+
+#[test]
+fn emulation_version_auto_follows_the_api_server() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _entered = runtime.enter();
+    let api = runtime.block_on(FakeApiServer::start());
+    labelled_namespaces(&api);
+    api.set_version("v1.36.2-eks-abc1234");
+    let hook = webhook(
+        "emulation-auto",
+        &api,
+        &["--emulation-refresh-interval", "100ms"],
+        &[],
+    );
+
+    // A v1.36 cluster: `latest` and `v1.37` evaluate as v1.36; messages name the labels.
+    assert_eq!(hook.denial("latest"), forbidden("latest"));
+    assert_eq!(hook.denial("pinned"), forbidden("v1.37"));
+    assert_eq!(hook.info(), info("apiserver", "v1.36"));
+
+    // The cluster is upgraded: the next read applies v1.37.
+    api.set_version("v1.37.0");
+    wait_for("the v1.37 cap", || hook.denial("pinned").is_none());
+    assert_eq!(hook.denial("latest"), None);
+    assert_eq!(hook.info(), info("apiserver", "v1.37"));
+
+    // Back to v1.36 (or an emulation version), then /version fails: the last version read
+    // stays in force and the server keeps serving.
+    api.set_version_json(json!({"major": "1", "minor": "37", "gitVersion": "v1.37.0",
+                                "emulationMajor": "1", "emulationMinor": "36"}));
+    wait_for("the v1.36 cap again", || hook.denial("latest").is_some());
+    api.set_version_failing(true);
+    let reads = api.count_requests(|r| r == "GET /version");
+    wait_for("more reads", || {
+        api.count_requests(|r| r == "GET /version") > reads + 2
+    });
+    assert_eq!(hook.denial("latest"), forbidden("latest"));
+    assert_eq!(hook.info(), info("apiserver", "v1.36"));
+
+    // An answer that does not parse: no cap, still serving.
+    api.set_version_failing(false);
+    api.set_version("not-a-version");
+    wait_for("no cap", || hook.info() == info("unknown", "v1.37"));
+    assert_eq!(hook.denial("latest"), None);
+    assert_eq!(hook.denial("pinned"), None);
+
+    let logs = hook.stop();
+    assert!(
+        has_message(
+            &logs,
+            "`latest` and newer policy versions evaluate as v1.36"
+        ),
+        "{logs:?}"
+    );
+    assert!(
+        has_message(
+            &logs,
+            "emulation version changed: `latest` and newer policy versions now evaluate as v1.37"
+        ),
+        "{logs:?}"
+    );
+    for warning in [
+        "cannot read the API server's version",
+        "unrecognised API server version",
+    ] {
+        assert!(
+            logs.iter().any(|l| l["level"] == "WARN"
+                && l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(warning))),
+            "{warning}: {logs:?}"
+        );
+    }
+    drop(api);
+}
+
+#[test]
+fn emulation_version_auto_survives_a_failing_start() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _entered = runtime.enter();
+    let api = runtime.block_on(FakeApiServer::start());
+    labelled_namespaces(&api);
+    api.set_version("v1.36.0");
+    api.set_version_failing(true);
+    let hook = webhook(
+        "emulation-failing",
+        &api,
+        &[],
+        &[("PODSEC_EMULATION_REFRESH_INTERVAL", "100ms")],
+    );
+    // Serving, uncapped, until the version can be read.
+    assert_eq!(hook.denial("latest"), None);
+    assert_eq!(hook.info(), info("unknown", "v1.37"));
+    api.set_version_failing(false);
+    wait_for("the v1.36 cap after the retry", || {
+        hook.denial("latest").is_some()
+    });
+    assert_eq!(hook.denial("pinned"), forbidden("v1.37"));
+    assert_eq!(hook.info(), info("apiserver", "v1.36"));
+    let logs = hook.stop();
+    assert!(
+        has_message(&logs, "API server version readable again"),
+        "{logs:?}"
+    );
+    drop(api);
+}
+
+#[test]
+fn emulation_version_off_and_fixed() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _entered = runtime.enter();
+
+    // `off` (from the environment): upstream's webhook, v1.37's list for `latest`.
+    let api = runtime.block_on(FakeApiServer::start());
+    labelled_namespaces(&api);
+    api.set_version("v1.36.2");
+    let hook = webhook(
+        "emulation-off",
+        &api,
+        &[],
+        &[("PODSEC_EMULATION_VERSION", "off")],
+    );
+    assert_eq!(hook.denial("latest"), None);
+    assert_eq!(hook.denial("pinned"), None);
+    assert_eq!(hook.info(), info("off", "v1.37"));
+    hook.stop();
+    assert_eq!(api.count_requests(|r| r == "GET /version"), 0);
+
+    // A fixed version: capped without asking the API server.
+    let api = runtime.block_on(FakeApiServer::start());
+    labelled_namespaces(&api);
+    let hook = webhook(
+        "emulation-fixed",
+        &api,
+        &["--emulation-version", "v1.36"],
+        &[],
+    );
+    assert_eq!(hook.denial("latest"), forbidden("latest"));
+    assert_eq!(hook.denial("pinned"), forbidden("v1.37"));
+    assert_eq!(hook.info(), info("flag", "v1.36"));
+    hook.stop();
+    assert_eq!(api.count_requests(|r| r == "GET /version"), 0);
+
+    // Not a version.
+    let (code, err) = fails(&["--emulation-version", "latest"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(r#"invalid value 'latest' for '--emulation-version <v1.N|auto|off>': must be "auto", "off" or "v1.x""#),
+        "{err}"
+    );
+}
