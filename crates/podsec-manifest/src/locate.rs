@@ -65,7 +65,10 @@
 //!
 //! ## JSON
 //!
-//! A JSON document may hold several concatenated values: one index per value (per
+//! A document is located as JSON exactly when [`Document::decode`](crate::Document::decode)
+//! reads it as JSON ([`Document::is_json`](crate::Document::is_json)): a document that
+//! starts with `{` or `[` but is YAML in flow style is located as YAML. A JSON document may
+//! hold several concatenated values: one index per value (per
 //! object, for `List` values). A repeated key whose values are objects (or arrays) merges
 //! them as the decoder does, so a field is found in whichever of them holds it (the last
 //! one first).

@@ -1,6 +1,8 @@
 //! Untyped document values with the Kubernetes decoder's quirks.
 //!
-//! Both wrappers build a [`serde_json::Value`]:
+//! Both wrappers build a [`serde_json::Value`] (which one a document gets is decided in
+//! `decode`: JSON only for a document that is all JSON, YAML for the rest, flow-style
+//! documents that start with `{` included):
 //! * [`YamlValue`]: a float with an integral value (`80.0`, `1e3`) becomes an integer,
 //!   because Kubernetes converts YAML to JSON first and Go writes such floats without a
 //!   fraction; a repeated key replaces the earlier value (serde-saphyr is also set to
