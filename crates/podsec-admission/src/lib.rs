@@ -69,7 +69,7 @@ mod request;
 mod response;
 pub mod review;
 
-pub use engine::{Admission, Limits};
+pub use engine::{Admission, Limits, Trace};
 pub use field_error::{FieldError, FieldErrorKind, aggregate};
 pub use lookup::{
     ListedPod, LookupError, NamespaceGetter, PodLister, StaticNamespaces, StaticPods,

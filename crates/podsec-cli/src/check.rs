@@ -7,14 +7,16 @@ use podsec_manifest::{
     DecodeError, Document, Entry, FieldIndex, Location, Object, PodTemplate, Skipped,
     TemplateLocation,
 };
+use podsec_policy::apiserver;
 use podsec_policy::defaults::apply_cluster_defaults;
 use podsec_policy::{Evaluation, LevelVersion, Registry, Version};
 use std::sync::Arc;
 
-use crate::namespace_mode::{Cluster, Judged};
+use crate::namespace_mode::{Cluster, Judged, NamespacePolicy};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
-use crate::input::{self, InputError};
+use crate::input::{InputError, Inputs};
 
 /// How objects are judged.
 #[derive(Debug)]
@@ -86,6 +88,9 @@ pub struct Evaluated {
     pub allowed: bool,
     /// Namespace mode: the admission response for creating the object.
     pub admission: Option<Box<Response>>,
+    /// Namespace mode: the API server's own warnings for creating the object (before the
+    /// admission response's warnings, as `kubectl` prints them).
+    pub api_warnings: Vec<String>,
     /// With [`Options::locate`]: where each finding's field is, per violation and finding
     /// (the field, or its deepest ancestor present in the manifest).
     pub locations: Vec<Vec<Location>>,
@@ -109,6 +114,7 @@ impl Evaluated {
             evaluation: judged.evaluation,
             allowed: judged.allowed,
             admission: Some(Box::new(judged.response)),
+            api_warnings: Vec::new(),
             locations: Vec::new(),
             rendered: None,
         }
@@ -159,7 +165,7 @@ impl Evaluated {
 }
 
 /// Counts over a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Objects evaluated.
     pub evaluated: usize,
@@ -171,8 +177,42 @@ pub struct Summary {
     pub skipped: usize,
     /// Input and decoding errors.
     pub errors: usize,
-    /// Evaluated objects whose admission response holds warnings (namespace mode).
+    /// Evaluated objects with warnings, the API server's or admission's (namespace mode).
     pub warned: usize,
+    /// Namespace mode: every namespace objects were judged in, by name.
+    pub namespaces: BTreeMap<String, NamespaceSummary>,
+}
+
+/// Namespace mode: the objects judged in one namespace, and the policy they were judged by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamespaceSummary {
+    /// Pods and workloads judged in it (a `Namespace` object lists its namespace, but does
+    /// not count).
+    pub evaluated: usize,
+    /// Of them, allowed.
+    pub allowed: usize,
+    /// Of them, denied.
+    pub denied: usize,
+    /// Of them, with warnings.
+    pub warned: usize,
+    /// The namespace's policy and where it comes from (set at the end of the run).
+    pub policy: Option<NamespacePolicy>,
+}
+
+impl NamespaceSummary {
+    fn count(&mut self, e: &Evaluated, warned: bool) {
+        if e.kind == "Namespace" {
+            // Judged in itself, but not by its Pod Security policy.
+            return;
+        }
+        self.evaluated += 1;
+        if e.allowed {
+            self.allowed += 1;
+        } else {
+            self.denied += 1;
+        }
+        self.warned += usize::from(warned);
+    }
 }
 
 impl Summary {
@@ -196,8 +236,20 @@ impl Summary {
                 } else {
                     self.denied += 1;
                 }
-                if e.admission.as_ref().is_some_and(|a| !a.warnings.is_empty()) {
-                    self.warned += 1;
+                let warned = !e.api_warnings.is_empty()
+                    || e.admission.as_ref().is_some_and(|a| !a.warnings.is_empty());
+                self.warned += usize::from(warned);
+                if e.admission.is_some()
+                    && let Some(namespace) = &e.namespace
+                {
+                    match self.namespaces.get_mut(namespace) {
+                        Some(counts) => counts.count(e, warned),
+                        None => self
+                            .namespaces
+                            .entry(namespace.clone())
+                            .or_default()
+                            .count(e, warned),
+                    }
                 }
             }
             Outcome::Skipped(_) => self.skipped += 1,
@@ -234,23 +286,13 @@ const INPUTS_PER_WINDOW: usize = 256;
 /// Reads, decodes and evaluates every input, streaming the results to `sink` in input
 /// order while holding only a bounded number of them: documents are decoded and
 /// evaluated in parallel, a few units of work per thread at a time.
-pub fn run(
-    paths: &[std::path::PathBuf],
-    options: &Options,
-    sink: &mut dyn Sink,
-) -> io::Result<Summary> {
+pub fn run(inputs: &Inputs, options: &Options, sink: &mut dyn Sink) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let renderer = sink.renderer();
-    let inputs = input::expand(paths);
-    for window in inputs.chunks(INPUTS_PER_WINDOW) {
-        let texts: Vec<Result<(String, String), InputError>> = window
-            .par_iter()
-            .map(|input| {
-                let input = input.clone()?;
-                let text = input::read(&input)?;
-                Ok((input.name, text))
-            })
-            .collect();
+    let indices: Vec<usize> = (0..inputs.list.len()).collect();
+    for window in indices.chunks(INPUTS_PER_WINDOW) {
+        let texts: Vec<Result<(String, String), InputError>> =
+            window.par_iter().map(|&index| inputs.read(index)).collect();
         let documents: Vec<Vec<Document<'_>>> = texts
             .iter()
             .map(|t| {
@@ -329,6 +371,11 @@ pub fn run(
             }
         }
     }
+    if let Mode::Namespace(cluster) = &options.mode {
+        for (name, namespace) in &mut summary.namespaces {
+            namespace.policy = Some(cluster.describe(name));
+        }
+    }
     sink.finish(&summary)?;
     Ok(summary)
 }
@@ -387,6 +434,17 @@ fn outcome(result: Result<Entry, DecodeError>, options: &Options) -> Outcome {
     }
 }
 
+/// Where a pod template's fields are in its object, as the API server's paths name them
+/// (`spec.template.` for a Deployment; nothing for a pod).
+fn template_prefix(location: TemplateLocation) -> &'static str {
+    match location {
+        TemplateLocation::Pod => "",
+        TemplateLocation::Template => "spec.template.",
+        TemplateLocation::JobTemplate => "spec.jobTemplate.spec.template.",
+        TemplateLocation::PodTemplate => "template.",
+    }
+}
+
 /// Evaluates one object, applying the API server's defaulting unless `raw`.
 pub fn evaluate(object: Object, options: &Options) -> Evaluated {
     let Object {
@@ -403,6 +461,20 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
         mut metadata,
         mut spec,
     } = template;
+    // Namespace mode gives the API server's whole answer: its warnings (on the object as
+    // submitted) and its validation (after defaulting), which decides before admission.
+    let api_server = matches!(options.mode, Mode::Namespace(_)) && !options.raw;
+    let api_warnings = if api_server {
+        apiserver::warnings(
+            &metadata,
+            &spec,
+            location.owner(),
+            template_prefix(location),
+            options.kube,
+        )
+    } else {
+        Vec::new()
+    };
     if !options.raw {
         apply_cluster_defaults(&mut metadata, &mut spec, location.owner(), options.kube);
     }
@@ -423,15 +495,47 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                 allowed: evaluation.is_allowed(),
                 evaluation,
                 admission: None,
+                api_warnings: Vec::new(),
                 locations: Vec::new(),
                 rendered: None,
             }
         }
         Mode::Namespace(cluster) => {
-            let template = podsec_admission::decode::PodTemplate { metadata, spec };
-            let judged = cluster.admit(&kind, &api_version, &name, namespace.as_deref(), template);
+            let invalid = if api_server {
+                apiserver::validate(
+                    &metadata,
+                    &spec,
+                    location.owner(),
+                    template_prefix(location),
+                    options.kube,
+                )
+            } else {
+                Vec::new()
+            };
+            let (judged, api_warnings) = if invalid.is_empty() {
+                let template = podsec_admission::decode::PodTemplate { metadata, spec };
+                let judged =
+                    cluster.admit(&kind, &api_version, &name, namespace.as_deref(), template);
+                (judged, api_warnings)
+            } else {
+                let judged = cluster.reject_invalid(
+                    &kind,
+                    &api_version,
+                    &name,
+                    namespace.as_deref(),
+                    &invalid,
+                );
+                // The API server gives most of its warnings only once validation passed.
+                let owner = location.owner();
+                let given = api_warnings
+                    .into_iter()
+                    .filter(|w| apiserver::given_before_validation(owner, w))
+                    .collect();
+                (judged, given)
+            };
             let mut e = Evaluated::judged(kind, name, judged);
             (e.line, e.doc, e.location) = (line, doc, location);
+            e.api_warnings = api_warnings;
             e
         }
     }

@@ -102,7 +102,7 @@ fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Standard input, read once: namespace mode reads the inputs twice (namespaces first).
+/// Standard input, read once (it may be named twice on the command line).
 fn stdin() -> Result<&'static Vec<u8>, String> {
     static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
     STDIN
@@ -116,6 +116,71 @@ fn stdin() -> Result<&'static Vec<u8>, String> {
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The inputs of a run. Namespace mode reads every input before it judges any object (a
+/// `Namespace` at the end of the last file decides for the objects before it); the texts
+/// it read are kept, up to [`Inputs::KEEP_BYTES`] in all, and handed to the run itself, so
+/// that an input is read and validated as UTF-8 once.
+#[derive(Debug)]
+pub struct Inputs {
+    /// The inputs, in order.
+    pub list: Vec<Result<Input, InputError>>,
+    /// Texts read ahead and kept for the run, by index in `list`.
+    kept: Vec<std::sync::Mutex<Option<Result<String, InputError>>>>,
+    /// Bytes kept so far.
+    kept_bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl Inputs {
+    /// The most bytes of text kept between namespace mode's scan and the run; inputs past
+    /// it are read again.
+    pub const KEEP_BYTES: usize = 1 << 30;
+
+    /// The inputs of the command-line `paths` ([`expand`]), none read yet.
+    pub fn new(paths: &[PathBuf]) -> Self {
+        let list = expand(paths);
+        let kept = list.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        Inputs {
+            list,
+            kept,
+            kept_bytes: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The text of input `index`: the kept one (handed over once), else read now.
+    pub fn read(&self, index: usize) -> Result<(String, String), InputError> {
+        let input = self.list[index].clone()?;
+        let kept = self.kept[index]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let text = match kept {
+            Some(text) => text?,
+            None => read(&input)?,
+        };
+        Ok((input.name, text))
+    }
+
+    /// Reads input `index` ahead of the run and keeps its text (or its read error) for
+    /// [`Inputs::read`], within [`Inputs::KEEP_BYTES`]; `look` sees the text first.
+    pub fn read_ahead<T>(&self, index: usize, look: impl FnOnce(&str) -> T) -> Option<T> {
+        let Ok(input) = &self.list[index] else {
+            return None;
+        };
+        let text = read(input);
+        let seen = text.as_deref().ok().map(look);
+        let size = text.as_ref().map_or(0, String::len);
+        let total = self
+            .kept_bytes
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+        if total + size <= Self::KEEP_BYTES {
+            *self.kept[index]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text);
+        }
+        seen
+    }
 }
 
 /// Reads an input's text, which must be UTF-8.

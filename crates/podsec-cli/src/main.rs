@@ -67,7 +67,8 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(16 << 20)
         .build_global();
-    let options = options(args)?;
+    let inputs = input::Inputs::new(&args.paths);
+    let options = options(args, &inputs)?;
     let stdout: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -92,7 +93,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
             &mut out,
             &mut err,
         );
-        check::run(&args.paths, &options, sink.as_mut()).context("writing the report")?
+        check::run(&inputs, &options, sink.as_mut()).context("writing the report")?
     };
     out.flush().context("writing the report")?;
     if let Some(path) = &args.output {
@@ -108,7 +109,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
 /// The run's options: level mode when `--level` or `--version` is given, or when there is
 /// no namespace context at all (no namespace flag, and no `Namespace` with a Pod Security
 /// label in the inputs); namespace mode otherwise.
-fn options(args: &CheckArgs) -> anyhow::Result<check::Options> {
+fn options(args: &CheckArgs, inputs: &input::Inputs) -> anyhow::Result<check::Options> {
     let registry = Arc::new(
         Registry::with_emulation_version(podsec_policy::checks::ALL, args.kube_version)
             .context("building the checks for --kube-version")?,
@@ -122,8 +123,11 @@ fn options(args: &CheckArgs) -> anyhow::Result<check::Options> {
     let mode = if args.has_level_flags() {
         level_mode(args.level, args.version)
     } else {
-        let found = namespace_mode::scan(&args.paths);
-        if !args.has_namespace_flags() && !found.iter().any(namespace_mode::has_pod_security_labels)
+        let found = namespace_mode::scan(inputs);
+        if !args.has_namespace_flags()
+            && !found
+                .iter()
+                .any(|f| namespace_mode::has_pod_security_labels(&f.namespace))
         {
             level_mode(None, None)
         } else {

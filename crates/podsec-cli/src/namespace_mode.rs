@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -17,12 +16,12 @@ use podsec_admission::decode::{Namespace, PodTemplate};
 use podsec_admission::labels::policy_from_labels;
 use podsec_admission::{
     Admission, GroupVersionKind, GroupVersionResource, LookupError, NamespaceGetter, NoopRecorder,
-    Operation, Request, Response, StaticPods,
+    Operation, Policy, Request, Response, StaticPods, Status, StatusCause, StatusDetails, Trace,
 };
 use podsec_policy::{Evaluation, LevelVersion, Registry};
 use rayon::prelude::*;
 
-use crate::input;
+use crate::input::Inputs;
 
 /// The prefix of the Pod Security labels.
 const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
@@ -63,37 +62,116 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
 /// manifests before creating their namespace wants to read).
 #[derive(Debug, Default)]
 pub struct InputNamespaces {
-    found: HashMap<String, Arc<Namespace>>,
+    found: HashMap<String, (Arc<Namespace>, LabelsFrom)>,
     fallback: BTreeMap<String, String>,
+}
+
+/// Where a namespace's labels come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelsFrom {
+    /// A `Namespace` object of the inputs.
+    Object {
+        /// The input holding it.
+        file: String,
+        /// Its line there.
+        line: usize,
+    },
+    /// `--namespace-labels`.
+    Flag,
+    /// Nowhere: the namespace is unlabelled (the configuration's defaults apply).
+    Nowhere,
 }
 
 impl InputNamespaces {
     /// The namespaces `found` (the last of a name wins, as the last `kubectl apply` would),
     /// and the labels of every other namespace.
     pub fn new(
-        found: impl IntoIterator<Item = podsec_manifest::Namespace>,
+        found: impl IntoIterator<Item = FoundNamespace>,
         fallback: BTreeMap<String, String>,
     ) -> Self {
         let found = found
             .into_iter()
-            .map(|ns| {
-                let namespace = Namespace {
-                    name: ns.name.clone(),
-                    labels: ns.labels,
+            .map(|FoundNamespace { file, namespace }| {
+                let from = LabelsFrom::Object {
+                    file,
+                    line: namespace.line,
                 };
-                (ns.name, Arc::new(namespace))
+                let ns = Namespace {
+                    name: namespace.name.clone(),
+                    labels: namespace.labels,
+                };
+                (namespace.name, (Arc::new(ns), from))
             })
             .collect();
         InputNamespaces { found, fallback }
     }
 
     fn get(&self, name: &str) -> Arc<Namespace> {
-        self.found.get(name).cloned().unwrap_or_else(|| {
-            Arc::new(Namespace {
+        match self.found.get(name) {
+            Some((namespace, _)) => Arc::clone(namespace),
+            None => Arc::new(Namespace {
                 name: name.to_owned(),
                 labels: self.fallback.clone(),
-            })
-        })
+            }),
+        }
+    }
+
+    /// Where the labels of namespace `name` come from.
+    fn labels_from(&self, name: &str) -> LabelsFrom {
+        match self.found.get(name) {
+            Some((_, from)) => from.clone(),
+            None if self.fallback.is_empty() => LabelsFrom::Nowhere,
+            None => LabelsFrom::Flag,
+        }
+    }
+}
+
+/// What decided a namespace's policy for one mode (enforce, audit or warn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyFrom {
+    /// The namespace's own label for the mode (level or version).
+    Label,
+    /// The enforce label: warn follows a stricter enforce level.
+    EnforceLabel,
+    /// The configuration's default (upstream's `privileged:latest` without `--config`).
+    Default,
+}
+
+impl PolicyFrom {
+    /// How reports name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyFrom::Label => "label",
+            PolicyFrom::EnforceLabel => "enforce label",
+            PolicyFrom::Default => "default",
+        }
+    }
+}
+
+/// A namespace's policy as namespace mode applied it, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespacePolicy {
+    /// Where the namespace's labels come from.
+    pub labels_from: LabelsFrom,
+    /// Enforce, audit and warn, as admission resolves the labels (fail-closed on errors).
+    pub policy: Policy,
+    /// What decided enforce, audit and warn, in that order.
+    pub from: [PolicyFrom; 3],
+    /// The label errors (an invalid Pod Security label), as admission reports them.
+    pub label_errors: Vec<String>,
+    /// Whether the configuration exempts the namespace.
+    pub exempt: bool,
+}
+
+impl NamespacePolicy {
+    /// Whether every mode is `privileged` by the configuration's default (no label, no
+    /// exemption): such a namespace allows everything, which a user may not expect.
+    pub fn privileged_by_default(&self) -> bool {
+        !self.exempt
+            && self.from.iter().all(|f| *f == PolicyFrom::Default)
+            && [self.policy.enforce, self.policy.audit, self.policy.warn]
+                .iter()
+                .all(|lv| lv.level == podsec_policy::Level::Privileged)
     }
 }
 
@@ -113,34 +191,52 @@ pub fn has_pod_security_labels(namespace: &podsec_manifest::Namespace) -> bool {
     namespace.labels.keys().any(|k| k.starts_with(LABEL_PREFIX))
 }
 
-/// Reads every input and returns the `Namespace` objects they hold (inputs that cannot be
-/// read or documents that do not decode are skipped here: the check itself reports them).
-pub fn scan(paths: &[PathBuf]) -> Vec<podsec_manifest::Namespace> {
-    let inputs = input::expand(paths);
-    let per_input: Vec<Vec<podsec_manifest::Namespace>> = inputs
-        .par_iter()
-        .map(|input| {
-            let Ok(input) = input else {
-                return Vec::new();
-            };
-            let Ok(text) = input::read(input) else {
-                return Vec::new();
-            };
-            if !text.contains("Namespace") {
-                return Vec::new();
-            }
-            podsec_manifest::documents(&text)
-                .iter()
-                .filter(|doc| doc.text().contains("Namespace"))
-                .flat_map(|doc| doc.decode())
-                .filter_map(|entry| match entry {
-                    Ok(podsec_manifest::Entry::Namespace(ns)) => Some(ns),
-                    _ => None,
+/// A `Namespace` object of the inputs.
+#[derive(Debug, Clone)]
+pub struct FoundNamespace {
+    /// The input holding it.
+    pub file: String,
+    /// The namespace.
+    pub namespace: podsec_manifest::Namespace,
+}
+
+/// Reads every input ahead of the run (keeping the texts for it, [`Inputs::read_ahead`])
+/// and returns the `Namespace` objects they hold (inputs that cannot be read or documents
+/// that do not decode are skipped here: the run itself reports them).
+pub fn scan(inputs: &Inputs) -> Vec<FoundNamespace> {
+    let per_input: Vec<Vec<FoundNamespace>> = (0..inputs.list.len())
+        .into_par_iter()
+        .map(|index| {
+            inputs
+                .read_ahead(index, namespaces_in)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|namespace| FoundNamespace {
+                    file: inputs.list[index]
+                        .as_ref()
+                        .map_or_else(|_| String::new(), |i| i.name.clone()),
+                    namespace,
                 })
                 .collect()
         })
         .collect();
     per_input.into_iter().flatten().collect()
+}
+
+/// The `Namespace` objects of one input's text.
+fn namespaces_in(text: &str) -> Vec<podsec_manifest::Namespace> {
+    if !text.contains("Namespace") {
+        return Vec::new();
+    }
+    podsec_manifest::documents(text)
+        .iter()
+        .filter(|doc| doc.text().contains("Namespace"))
+        .flat_map(|doc| doc.decode())
+        .filter_map(|entry| match entry {
+            Ok(podsec_manifest::Entry::Namespace(ns)) => Some(ns),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A cluster, offline: the engine with the inputs' namespaces and the configuration.
@@ -195,6 +291,41 @@ impl Cluster {
         namespace.unwrap_or(&self.default_namespace).to_owned()
     }
 
+    /// How namespace mode judges objects in `namespace`, and why.
+    pub fn describe(&self, namespace: &str) -> NamespacePolicy {
+        let labels = &self.engine_namespaces().get(namespace).labels;
+        let defaults = &self.engine.config().defaults;
+        let (policy, errors) = policy_from_labels(labels, defaults);
+        let has = |mode: &str| {
+            labels.contains_key(&format!("{LABEL_PREFIX}{mode}"))
+                || labels.contains_key(&format!("{LABEL_PREFIX}{mode}-version"))
+        };
+        let from = |mode: &str, changed: bool| {
+            if has(mode) {
+                PolicyFrom::Label
+            } else if mode == "warn" && changed {
+                PolicyFrom::EnforceLabel
+            } else {
+                PolicyFrom::Default
+            }
+        };
+        NamespacePolicy {
+            labels_from: self.engine_namespaces().labels_from(namespace),
+            from: [
+                from("enforce", false),
+                from("audit", false),
+                from("warn", policy.warn != defaults.warn),
+            ],
+            policy,
+            label_errors: errors.iter().map(ToString::to_string).collect(),
+            exempt: self
+                .engine
+                .config()
+                .exemptions
+                .is_exempt_namespace(namespace),
+        }
+    }
+
     /// The enforce policy of `namespace` (fail-closed on invalid labels, as admission does).
     fn enforce_policy(&self, namespace: &str) -> LevelVersion {
         let labels = &self.engine_namespaces().get(namespace).labels;
@@ -219,22 +350,31 @@ impl Cluster {
     ) -> Judged {
         let namespace = self.namespace_of(namespace);
         let request = create_request(kind, api_version, name, &namespace, &self.username);
-        let response = now(self.engine.validate_decoded(&request, Some(&template)));
-
-        let policy = self.enforce_policy(&namespace);
-        let exempt = self.engine.config().exemptions.exemption(
-            &namespace,
-            &self.username,
-            template.spec.runtime_class_name.as_deref(),
-        );
-        let evaluation = match exempt {
-            Some(_) => Evaluation::default(),
-            None => self.registry.evaluate(
-                policy.level,
-                policy.version,
-                &template.metadata,
-                &template.spec,
-            ),
+        // The engine evaluates each level and version once, the enforce policy too (for the
+        // report, and for `--enforce-workloads`), and hands the evaluations back.
+        let mut trace = Trace {
+            evaluate_enforce: true,
+            ..Trace::default()
+        };
+        let response = now(self
+            .engine
+            .validate_traced(&request, Some(&template), &mut trace));
+        let policy = match trace.policy {
+            Some(policy) => policy.enforce,
+            None => self.enforce_policy(&namespace),
+        };
+        let evaluation = if trace.exempt {
+            Evaluation::default()
+        } else {
+            // Absent when the engine had nothing to evaluate (a privileged namespace).
+            trace.take(policy).unwrap_or_else(|| {
+                self.registry.evaluate(
+                    policy.level,
+                    policy.version,
+                    &template.metadata,
+                    &template.spec,
+                )
+            })
         };
         let allowed = response.allowed
             && (kind == "Pod" || !self.enforce_workloads || evaluation.is_allowed());
@@ -244,6 +384,50 @@ impl Cluster {
             evaluation,
             allowed,
             response,
+        }
+    }
+
+    /// Creating the pod or workload `kind` called `name` in `namespace`, which the API
+    /// server's own validation rejects with `errors` before admission runs: `422 Invalid`.
+    pub fn reject_invalid(
+        &self,
+        kind: &str,
+        api_version: &str,
+        name: &str,
+        namespace: Option<&str>,
+        errors: &[podsec_policy::apiserver::FieldError],
+    ) -> Judged {
+        let namespace = self.namespace_of(namespace);
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let status = Status {
+            code: 422,
+            reason: "Invalid".into(),
+            message: podsec_policy::apiserver::invalid_message(&qualified, name, errors),
+            details: Some(StatusDetails {
+                name: name.to_owned(),
+                group: group.to_owned(),
+                kind: kind.to_owned(),
+                causes: errors
+                    .iter()
+                    .map(|e| StatusCause {
+                        reason: e.kind.cause_type().to_owned(),
+                        message: e.body(),
+                        field: e.path.clone(),
+                    })
+                    .collect(),
+            }),
+        };
+        Judged {
+            policy: self.enforce_policy(&namespace),
+            namespace,
+            evaluation: Evaluation::default(),
+            allowed: false,
+            response: Response::deny(status),
         }
     }
 

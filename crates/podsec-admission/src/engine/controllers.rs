@@ -1,6 +1,6 @@
 //! Workload requests (Deployments, Jobs, ...): warn and audit on the pod template, never deny.
 
-use super::{Admission, Source};
+use super::{Admission, Source, Trace};
 use crate::decode::{Object, decode_object};
 use crate::labels::policy_from_labels;
 use crate::lookup::{NamespaceGetter, PodLister};
@@ -15,11 +15,12 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
         &self,
         request: &Request,
         source: Source<'_>,
+        trace: &mut Trace,
     ) -> Response {
         if !request.subresource.is_empty() {
             return Response::allow();
         }
-        if let Some(exempt) = self.exempt_namespace_or_user(request) {
+        if let Some(exempt) = self.exempt_namespace_or_user(request, trace) {
             return exempt;
         }
         let namespace = match self.lookup_namespace(request).await {
@@ -36,6 +37,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             }
         };
         let (policy, label_errors) = policy_from_labels(&namespace.labels, &self.config.defaults);
+        trace.policy = Some(policy);
         if label_errors.is_empty()
             && policy.warn.level == Level::Privileged
             && policy.audit.level == Level::Privileged
@@ -45,7 +47,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
 
         let raw = match source {
             Source::Decoded(Some(template)) => {
-                return self.evaluate_pod(request, &policy, &label_errors, template, false);
+                return self.evaluate_pod(request, &policy, &label_errors, template, false, trace);
             }
             Source::Decoded(None) => return Response::allow(),
             Source::Raw => request.object.as_deref(),
@@ -87,6 +89,6 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 );
             }
         };
-        self.evaluate_pod(request, &policy, &label_errors, &template, false)
+        self.evaluate_pod(request, &policy, &label_errors, &template, false, trace)
     }
 }

@@ -108,8 +108,14 @@ where
     pub async fn validate(&self, request: &Request) -> Response {
         match request.resource_class() {
             ResourceClass::Namespace => self.validate_namespace(request).await,
-            ResourceClass::Pod => self.validate_pod(request, Source::Raw).await,
-            ResourceClass::Controller => self.validate_controller(request, Source::Raw).await,
+            ResourceClass::Pod => {
+                self.validate_pod(request, Source::Raw, &mut Trace::default())
+                    .await
+            }
+            ResourceClass::Controller => {
+                self.validate_controller(request, Source::Raw, &mut Trace::default())
+                    .await
+            }
         }
     }
 
@@ -124,11 +130,28 @@ where
         request: &Request,
         template: Option<&PodTemplate>,
     ) -> Response {
+        self.validate_traced(request, template, &mut Trace::default())
+            .await
+    }
+
+    /// [`Admission::validate_decoded`], also handing back what the engine found on the way
+    /// (the namespace's policy, the exemption, every evaluation), so that a caller that
+    /// reports the evaluations does not evaluate anything twice. The response is exactly
+    /// [`Admission::validate_decoded`]'s.
+    pub async fn validate_traced(
+        &self,
+        request: &Request,
+        template: Option<&PodTemplate>,
+        trace: &mut Trace,
+    ) -> Response {
         match request.resource_class() {
             ResourceClass::Namespace => self.validate_namespace(request).await,
-            ResourceClass::Pod => self.validate_pod(request, Source::Decoded(template)).await,
+            ResourceClass::Pod => {
+                self.validate_pod(request, Source::Decoded(template), trace)
+                    .await
+            }
             ResourceClass::Controller => {
-                self.validate_controller(request, Source::Decoded(template))
+                self.validate_controller(request, Source::Decoded(template), trace)
                     .await
             }
         }
@@ -136,11 +159,12 @@ where
 
     /// The namespace and user exemptions of pod and controller requests (in upstream's
     /// order), recorded as exemptions.
-    fn exempt_namespace_or_user(&self, request: &Request) -> Option<Response> {
+    fn exempt_namespace_or_user(&self, request: &Request, trace: &mut Trace) -> Option<Response> {
         let by = self
             .config
             .exemptions
             .exemption(&request.namespace, &request.username, None)?;
+        trace.exempt = true;
         self.recorder.record_exemption(request);
         Some(Response::allow_with_annotation(annotation::EXEMPT, by))
     }
@@ -159,11 +183,13 @@ where
         label_errors: &[FieldError],
         pod: &PodTemplate,
         enforce: bool,
+        trace: &mut Trace,
     ) -> Response {
         let exemptions = &self.config.exemptions;
         if let Some(class) = pod.spec.runtime_class_name.as_deref()
             && exemptions.is_exempt_runtime_class(class)
         {
+            trace.exempt = true;
             self.recorder.record_exemption(request);
             return Response::allow_with_annotation(annotation::EXEMPT, "runtimeClass");
         }
@@ -177,7 +203,11 @@ where
             self.recorder.record_error(false, request);
         }
 
-        let mut cache: Vec<(LevelVersion, Evaluation)> = Vec::with_capacity(3);
+        let cache = &mut trace.evaluations;
+        if !enforce && trace.evaluate_enforce {
+            // Not part of the answer: evaluated first so that audit and warn reuse it.
+            cached(cache, policy.enforce, || self.evaluate(policy.enforce, pod));
+        }
         if enforce {
             response.audit_annotations.insert(
                 annotation::ENFORCE_POLICY.into(),
@@ -208,9 +238,7 @@ where
             cache.push((policy.enforce, result));
         }
 
-        let audit = cached(&mut cache, policy.audit, || {
-            self.evaluate(policy.audit, pod)
-        });
+        let audit = cached(cache, policy.audit, || self.evaluate(policy.audit, pod));
         if !audit.is_allowed() {
             response.audit_annotations.insert(
                 annotation::AUDIT_VIOLATIONS.into(),
@@ -221,7 +249,7 @@ where
         }
 
         if response.allowed {
-            let warn = cached(&mut cache, policy.warn, || self.evaluate(policy.warn, pod));
+            let warn = cached(cache, policy.warn, || self.evaluate(policy.warn, pod));
             if !warn.is_allowed() {
                 response.warnings.push(would_violate(policy.warn, warn));
                 self.recorder
@@ -229,6 +257,29 @@ where
             }
         }
         response
+    }
+}
+
+/// What the engine found while answering a pod or workload request
+/// ([`Admission::validate_traced`]).
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Set by the caller: also evaluate a workload's enforce policy (the API server does
+    /// not, as it never denies a workload), when the request reaches evaluation.
+    pub evaluate_enforce: bool,
+    /// The namespace's policy, when the request got as far as reading its labels.
+    pub policy: Option<Policy>,
+    /// Whether the request was exempt (namespace, user or runtime class).
+    pub exempt: bool,
+    /// Every level and version evaluated, each once, in the order evaluated.
+    pub evaluations: Vec<(LevelVersion, Evaluation)>,
+}
+
+impl Trace {
+    /// Takes the evaluation of `policy` out of the trace, if the engine made it.
+    pub fn take(&mut self, policy: LevelVersion) -> Option<Evaluation> {
+        let index = self.evaluations.iter().position(|(lv, _)| *lv == policy)?;
+        Some(self.evaluations.swap_remove(index).1)
     }
 }
 

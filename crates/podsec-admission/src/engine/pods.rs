@@ -4,7 +4,7 @@ use podsec_policy::LevelVersion;
 use podsec_policy::model::{Container, PodSpec};
 use podsec_policy::text::go_quote;
 
-use super::{Admission, Source};
+use super::{Admission, Source, Trace};
 use crate::decode::{Object, PodTemplate};
 use crate::labels::policy_from_labels;
 use crate::lookup::{NamespaceGetter, PodLister};
@@ -26,11 +26,16 @@ pub const IGNORED_SUBRESOURCES: &[&str] = &[
 ];
 
 impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
-    pub(super) async fn validate_pod(&self, request: &Request, source: Source<'_>) -> Response {
+    pub(super) async fn validate_pod(
+        &self,
+        request: &Request,
+        source: Source<'_>,
+        trace: &mut Trace,
+    ) -> Response {
         if IGNORED_SUBRESOURCES.contains(&request.subresource.as_str()) {
             return Response::allow();
         }
-        if let Some(exempt) = self.exempt_namespace_or_user(request) {
+        if let Some(exempt) = self.exempt_namespace_or_user(request, trace) {
             return exempt;
         }
 
@@ -48,6 +53,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             }
         };
         let (policy, label_errors) = policy_from_labels(&namespace.labels, &self.config.defaults);
+        trace.policy = Some(policy);
         if label_errors.is_empty() && policy.fully_privileged() {
             self.recorder.record_evaluation(
                 Decision::Allow,
@@ -98,7 +104,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 return Response::allow();
             }
         }
-        self.evaluate_pod(request, &policy, &label_errors, pod, true)
+        self.evaluate_pod(request, &policy, &label_errors, pod, true, trace)
     }
 
     /// Looks up the request's namespace; an empty name fails like the Kubernetes client.

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use podsec_admission::Response;
 
-use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
+use crate::check::{Evaluated, NamespaceSummary, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
+use crate::namespace_mode::{LabelsFrom, NamespacePolicy};
 
 /// Streams one JSON document: `{"results": [...], "skipped": [...], "errors": [...],
 /// "summary": {...}}`, each result on its own line as it is checked (so a run over
@@ -127,7 +128,9 @@ pub(super) struct JsonSummary<'a> {
 impl Serialize for JsonSummary<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
-        struct Counts {
+        struct Counts<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            mode: Option<&'static str>,
             evaluated: usize,
             allowed: usize,
             denied: usize,
@@ -135,17 +138,95 @@ impl Serialize for JsonSummary<'_> {
             errors: usize,
             #[serde(skip_serializing_if = "Option::is_none")]
             warned: Option<usize>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            namespaces: Option<Vec<JsonNamespace<'a>>>,
         }
         let s = self.summary;
         Counts {
+            mode: self.namespace_mode.then_some("namespace"),
             evaluated: s.evaluated,
             allowed: s.allowed,
             denied: s.denied,
             skipped: s.skipped,
             errors: s.errors,
             warned: self.namespace_mode.then_some(s.warned),
+            namespaces: self.namespace_mode.then(|| {
+                s.namespaces
+                    .iter()
+                    .map(|(name, n)| JsonNamespace::new(name, n))
+                    .collect()
+            }),
         }
         .serialize(serializer)
+    }
+}
+
+/// Namespace mode: one namespace of the summary, its policy and where it came from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonNamespace<'a> {
+    name: &'a str,
+    /// `Namespace` (an object of the inputs), `--namespace-labels`, or `none`.
+    labels_from: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    enforce: Option<JsonPolicy>,
+    audit: Option<JsonPolicy>,
+    warn: Option<JsonPolicy>,
+    exempt: bool,
+    privileged_by_default: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    label_errors: &'a [String],
+    evaluated: usize,
+    allowed: usize,
+    denied: usize,
+    warned: usize,
+}
+
+/// `{"policy": "baseline:latest", "from": "label" | "enforce label" | "default"}`.
+#[derive(Serialize)]
+struct JsonPolicy {
+    policy: String,
+    from: &'static str,
+}
+
+impl<'a> JsonNamespace<'a> {
+    fn new(name: &'a str, n: &'a NamespaceSummary) -> Self {
+        let policy = n.policy.as_ref();
+        let (labels_from, file, line) = match policy.map(|p| &p.labels_from) {
+            Some(LabelsFrom::Object { file, line }) => {
+                ("Namespace", Some(file.as_str()), Some(*line))
+            }
+            Some(LabelsFrom::Flag) => ("--namespace-labels", None, None),
+            Some(LabelsFrom::Nowhere) | None => ("none", None, None),
+        };
+        let mode = |i: usize| {
+            policy.map(|p| {
+                let lv = [p.policy.enforce, p.policy.audit, p.policy.warn][i];
+                JsonPolicy {
+                    policy: lv.to_string(),
+                    from: p.from[i].as_str(),
+                }
+            })
+        };
+        JsonNamespace {
+            name,
+            labels_from,
+            file,
+            line,
+            enforce: mode(0),
+            audit: mode(1),
+            warn: mode(2),
+            exempt: policy.is_some_and(|p| p.exempt),
+            privileged_by_default: policy.is_some_and(NamespacePolicy::privileged_by_default),
+            label_errors: policy.map_or(&[], |p| p.label_errors.as_slice()),
+            evaluated: n.evaluated,
+            allowed: n.allowed,
+            denied: n.denied,
+            warned: n.warned,
+        }
     }
 }
 
@@ -166,6 +247,9 @@ struct JsonResult<'a> {
     /// Namespace mode: the admission response for creating the object.
     #[serde(skip_serializing_if = "Option::is_none")]
     admission: Option<JsonAdmission<'a>>,
+    /// Namespace mode: the API server's own warnings (not Pod Security's).
+    #[serde(rename = "apiWarnings", skip_serializing_if = "Option::is_none")]
+    api_warnings: Option<&'a [String]>,
 }
 
 /// `{"allowed", "status": {"code", "reason", "message"} | null, "warnings", "auditAnnotations"}`.
@@ -220,6 +304,7 @@ impl<'a> JsonResult<'a> {
                 .collect(),
             message: e.evaluation.forbidden_detail(),
             admission: e.admission.as_deref().map(JsonAdmission::new),
+            api_warnings: e.admission.is_some().then_some(e.api_warnings.as_slice()),
         }
     }
 }

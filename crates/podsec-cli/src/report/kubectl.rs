@@ -71,7 +71,7 @@ impl<'w> KubectlSink<'w> {
     /// Namespace mode: the lines of the admission response itself: its warnings, then the
     /// error (`Error from server (<reason>)`) or the `created` line.
     fn admitted(&mut self, file: &str, e: &Evaluated, response: &Response) -> io::Result<()> {
-        for warning in &response.warnings {
+        for warning in e.api_warnings.iter().chain(&response.warnings) {
             self.error_line(&format!("Warning: {warning}"))?;
         }
         match response.status.as_ref().filter(|_| !response.allowed) {

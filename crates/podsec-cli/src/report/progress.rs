@@ -323,7 +323,7 @@ mod tests {
             ),
             locate: false,
         };
-        check::run(&paths, &options, sink).expect("check runs");
+        check::run(&crate::input::Inputs::new(&paths), &options, sink).expect("check runs");
     }
 
     /// The calls `inner` gets when wrapped with `progress` (or not wrapped, for `None`).

@@ -24,8 +24,9 @@ use podsec_policy::checks;
 use podsec_policy::text::go_quote;
 use podsec_policy::{FindingKind, Violation};
 
-use crate::check::{Evaluated, Outcome, Renderer, Sink, Summary};
+use crate::check::{Evaluated, NamespaceSummary, Outcome, Renderer, Sink, Summary};
 use crate::input::InputError;
+use crate::namespace_mode::{LabelsFrom, NamespacePolicy, PolicyFrom};
 
 /// The styles of the text format; all empty when colors are off, so that the output is then
 /// byte for byte the plain text.
@@ -163,9 +164,10 @@ fn render_object(t: &Theme, file: &str, e: &Evaluated, out: &mut dyn Write) -> i
         )?;
     }
 
-    // Namespace mode: the API server's warnings (a denial's message is the line above).
+    // Namespace mode: the API server's own warnings, then admission's (a denial's message is
+    // the line above).
     if let Some(admission) = &e.admission {
-        for warning in &admission.warnings {
+        for warning in e.api_warnings.iter().chain(&admission.warnings) {
             let s = t.warned;
             writeln!(out, "  {s}warning:{s:#} {warning}")?;
         }
@@ -295,6 +297,7 @@ impl Sink for TextSink<'_> {
             let rest = line.strip_prefix("error:").unwrap_or(line);
             writeln!(self.err, "{}error:{:#}{rest}", t.error, t.error)?;
         }
+        write_namespaces(&mut *self.err, &t, summary)?;
         let s = if summary.errors > 0 || summary.denied > 0 {
             t.denied
         } else if summary.warned > 0 {
@@ -309,6 +312,117 @@ impl Sink for TextSink<'_> {
 
 /// Notes printed about documents that are not Kubernetes objects.
 const MAX_NOTES: usize = 20;
+
+/// Namespaces listed in the summary; past it, a count.
+const MAX_NAMESPACES: usize = 50;
+
+/// Namespace mode: the mode, each namespace's policy and where it came from, and a hint
+/// when objects were judged only by a `privileged` default (which allows everything).
+fn write_namespaces(out: &mut dyn Write, t: &Theme, summary: &Summary) -> io::Result<()> {
+    if summary.namespaces.is_empty() {
+        return Ok(());
+    }
+    let h = t.header;
+    let count = summary.namespaces.len();
+    writeln!(
+        out,
+        "{h}namespace mode:{h:#} each object judged as the API server admits it in its namespace ({count} {})",
+        if count == 1 {
+            "namespace"
+        } else {
+            "namespaces"
+        }
+    )?;
+    for (name, namespace) in summary.namespaces.iter().take(MAX_NAMESPACES) {
+        writeln!(out, "  {}", namespace_line(name, namespace))?;
+    }
+    if count > MAX_NAMESPACES {
+        writeln!(out, "  ... and {} more namespaces", count - MAX_NAMESPACES)?;
+    }
+    let by_default: Vec<(&String, &NamespaceSummary)> = summary
+        .namespaces
+        .iter()
+        .filter(|(_, n)| {
+            n.evaluated > 0
+                && n.policy
+                    .as_ref()
+                    .is_some_and(NamespacePolicy::privileged_by_default)
+        })
+        .collect();
+    if !by_default.is_empty() {
+        let objects: usize = by_default.iter().map(|(_, n)| n.evaluated).sum();
+        let mut names: Vec<&str> = by_default.iter().take(5).map(|(n, _)| n.as_str()).collect();
+        if by_default.len() > names.len() {
+            names.push("...");
+        }
+        writeln!(
+            out,
+            "{}hint:{:#} {objects} {} in {} without Pod Security labels ({}) {} judged only by the default policy, privileged, which allows everything; use --level restricted to check them against a level",
+            t.warned,
+            t.warned,
+            if objects == 1 { "object" } else { "objects" },
+            if by_default.len() == 1 {
+                "a namespace".to_owned()
+            } else {
+                format!("{} namespaces", by_default.len())
+            },
+            names.join(", "),
+            if objects == 1 { "was" } else { "were" },
+        )?;
+    }
+    Ok(())
+}
+
+/// `shop: enforce baseline:latest, audit privileged:latest (default), warn restricted:latest
+/// (labels of the Namespace at ns.yaml:12); 3 objects: 2 allowed, 1 denied, 2 with warnings`.
+fn namespace_line(name: &str, n: &NamespaceSummary) -> String {
+    let mut line = format!("{name}: ");
+    if let Some(p) = &n.policy {
+        if p.exempt {
+            line.push_str("exempt by the configuration");
+        } else {
+            let modes = [
+                ("enforce", p.policy.enforce),
+                ("audit", p.policy.audit),
+                ("warn", p.policy.warn),
+            ];
+            let parts: Vec<String> = modes
+                .iter()
+                .zip(p.from)
+                .map(|((mode, lv), from)| match from {
+                    PolicyFrom::Label => format!("{mode} {lv}"),
+                    PolicyFrom::EnforceLabel => format!("{mode} {lv} (follows enforce)"),
+                    PolicyFrom::Default => format!("{mode} {lv} (default)"),
+                })
+                .collect();
+            line.push_str(&parts.join(", "));
+        }
+        line.push_str(&match &p.labels_from {
+            LabelsFrom::Object { file, line } => {
+                let file = if file == "-" { "standard input" } else { file };
+                format!(" (labels of the Namespace at {file}:{line})")
+            }
+            LabelsFrom::Flag => " (labels from --namespace-labels)".to_owned(),
+            LabelsFrom::Nowhere => " (no labels)".to_owned(),
+        });
+        if !p.label_errors.is_empty() {
+            line.push_str(&format!("; invalid labels: {}", p.label_errors.join(", ")));
+        }
+    }
+    let objects = if n.evaluated == 1 {
+        "object"
+    } else {
+        "objects"
+    };
+    line.push_str(&format!("; {} {objects}", n.evaluated));
+    if n.evaluated > 0 {
+        line.push_str(&format!(": {} allowed, {} denied", n.allowed, n.denied));
+        if n.warned > 0 {
+            line.push_str(&format!(", {} with warnings", n.warned));
+        }
+    }
+    line
+}
 
 fn write_name(out: &mut dyn Write, e: &Evaluated) -> io::Result<()> {
     write!(out, "{}", e.display_name())

@@ -76,7 +76,7 @@ use std::fmt;
 pub use crate::defaults::{Minors, SpecOwner};
 use crate::text::go_quote;
 pub use validation::{VALIDATION_RULES, validate};
-pub use warnings::{WARNING_RULES, warnings};
+pub use warnings::{WARNING_RULES, given_before_validation, warnings};
 
 /// What kind of field error (upstream's `field.ErrorType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

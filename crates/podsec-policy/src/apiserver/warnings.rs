@@ -236,10 +236,20 @@ pub fn warnings(
 }
 
 fn apparmor_text(paths: &Paths<'_>, key: &str) -> String {
-    format!(
-        "{}: deprecated since v1.30; use the \"appArmorProfile\" field instead",
-        paths.warning_annotation(key)
-    )
+    format!("{}{APPARMOR_DEPRECATION}", paths.warning_annotation(key))
+}
+
+const APPARMOR_DEPRECATION: &str =
+    ": deprecated since v1.30; use the \"appArmorProfile\" field instead";
+
+/// Whether the API server gives `warning` (one of [`warnings`]'s for an object of `owner`)
+/// before it validates the object, so that the user sees it even when validation rejects
+/// the object (`422 Invalid`): a pod's AppArmor deprecation warnings come from the pod
+/// strategy's `PrepareForCreate`; every other warning is added once validation passed.
+pub fn given_before_validation(owner: SpecOwner, warning: &str) -> bool {
+    owner == SpecOwner::Pod
+        && warning.starts_with("metadata.annotations[")
+        && warning.ends_with(APPARMOR_DEPRECATION)
 }
 
 /// `applyAppArmorVersionSkew`'s warnings, on the pod as submitted: for each container with
