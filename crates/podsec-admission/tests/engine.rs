@@ -906,3 +906,97 @@ async fn expired_deadline_still_evaluates_one_listed_pod() {
         Some("p0 (and 4 other pods): privileged")
     );
 }
+
+/// The pod or template a request carries, as an offline caller decodes it.
+fn decoded(request: &Request) -> PodTemplate {
+    let raw = request.object.as_deref().expect("an object");
+    match podsec_admission::decode::decode_object(raw, &request.kind).expect("decodes") {
+        podsec_admission::decode::Object::Pod(pod) => pod,
+        podsec_admission::decode::Object::Workload {
+            template: Some(t), ..
+        } => t,
+        _ => panic!("a pod or a workload"),
+    }
+}
+
+#[tokio::test]
+async fn traced_answers_are_the_engines_with_each_evaluation_once() {
+    use podsec_admission::Trace;
+    use podsec_policy::{LevelVersion, Version};
+    let lv = |level| LevelVersion::new(level, Version::Latest);
+    let cases = [
+        // Pod: enforce baseline, audit privileged (the default), warn restricted: in
+        // that order.
+        (
+            pod_request("baseline-warn-restricted", &baseline_pod("p")),
+            false,
+            Some(vec![
+                lv(Level::Baseline),
+                lv(Level::Privileged),
+                lv(Level::Restricted),
+            ]),
+        ),
+        // Denied pod: enforce restricted; audit and warn privileged are evaluated too.
+        (
+            pod_request("restricted", &privileged_pod("p")),
+            false,
+            Some(vec![lv(Level::Restricted), lv(Level::Privileged)]),
+        ),
+        // Workload: the API server evaluates audit and warn only, unless asked for enforce.
+        (
+            workload_request(
+                "baseline-warn-restricted",
+                deployment(json!({"containers": [{"name": "c", "image": "i"}]})),
+            ),
+            false,
+            Some(vec![lv(Level::Privileged), lv(Level::Restricted)]),
+        ),
+        (
+            workload_request(
+                "baseline-warn-restricted",
+                deployment(json!({"containers": [{"name": "c", "image": "i"}]})),
+            ),
+            true,
+            Some(vec![
+                lv(Level::Baseline),
+                lv(Level::Privileged),
+                lv(Level::Restricted),
+            ]),
+        ),
+        // Exempt namespace: nothing evaluated.
+        (pod_request("exempt-ns", &privileged_pod("p")), true, None),
+    ];
+    for (request, evaluate_enforce, want) in cases {
+        let e = engine();
+        let template = decoded(&request);
+        let mut trace = Trace {
+            evaluate_enforce,
+            ..Trace::default()
+        };
+        let traced = e
+            .validate_traced(&request, Some(&template), &mut trace)
+            .await;
+        assert_eq!(traced, engine().validate(&request).await, "{request:?}");
+        let evaluated: Vec<LevelVersion> = trace.evaluations.iter().map(|(lv, _)| *lv).collect();
+        match want {
+            Some(want) => {
+                assert!(!trace.exempt);
+                assert!(trace.policy.is_some());
+                assert_eq!(evaluated, want, "{}", request.namespace);
+                // Each evaluation is the registry's own.
+                for (policy, evaluation) in &trace.evaluations {
+                    let direct =
+                        podsec_policy::evaluate(*policy, &template.metadata, &template.spec);
+                    assert_eq!(evaluation.forbidden_detail(), direct.forbidden_detail());
+                }
+                let first = want[0];
+                assert!(trace.take(first).is_some());
+                assert!(trace.take(first).is_none(), "taken once");
+            }
+            None => {
+                assert!(trace.exempt);
+                assert!(evaluated.is_empty());
+            }
+        }
+    }
+}

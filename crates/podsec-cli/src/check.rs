@@ -195,6 +195,9 @@ pub struct NamespaceSummary {
     pub denied: usize,
     /// Of them, with warnings.
     pub warned: usize,
+    /// Of them, rejected by the API server's validation (`422 Invalid`) before any Pod
+    /// Security policy judged them.
+    pub invalid: usize,
     /// The namespace's policy and where it comes from (set at the end of the run).
     pub policy: Option<NamespacePolicy>,
 }
@@ -212,6 +215,14 @@ impl NamespaceSummary {
             self.denied += 1;
         }
         self.warned += usize::from(warned);
+        let status = e.admission.as_ref().and_then(|a| a.status.as_ref());
+        self.invalid += usize::from(status.is_some_and(|s| s.code == 422));
+    }
+
+    /// Objects a Pod Security policy judged (all but those the API server's validation
+    /// rejected first).
+    pub fn judged(&self) -> usize {
+        self.evaluated - self.invalid
     }
 }
 
@@ -315,19 +326,20 @@ pub fn run(inputs: &Inputs, options: &Options, sink: &mut dyn Sink) -> io::Resul
         }
         let mut next_doc = vec![0usize; texts.len()];
         let batch = rayon::current_num_threads().max(1) * 4;
+        let name = |file: usize| texts[file].as_ref().map_or("", |(name, _)| name.as_str());
+        // A pipeline: while the workers decode and evaluate a batch, this thread reports
+        // the batch before it (and frees it), so that neither waits for the other.
+        let mut pending: Option<(&[Unit<'_>], Vec<Vec<Outcome>>)> = None;
         for units in units.chunks(batch) {
-            let name = |file: usize| texts[file].as_ref().map_or("", |(name, _)| name.as_str());
-            // Decode and evaluate in parallel.
-            let mut results: Vec<Vec<Outcome>> = units
-                .par_iter()
-                .map(|unit| match unit {
-                    Unit::InputError(_) => Vec::new(),
-                    Unit::Documents { docs, .. } => docs
-                        .iter()
-                        .flat_map(|d| document_outcomes(d, options))
-                        .collect(),
-                })
-                .collect();
+            let mut results = std::thread::scope(|scope| -> io::Result<Vec<Vec<Outcome>>> {
+                let decoding = scope.spawn(|| decode_units(units, options));
+                if let Some((done, results)) = pending.take() {
+                    report(done, results, &name, &mut summary, sink)?;
+                }
+                Ok(decoding
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            })?;
             // Number the objects of each file (a List document holds several).
             for (unit, outcomes) in units.iter().zip(&mut results) {
                 if let Unit::Documents { file, .. } = unit {
@@ -354,21 +366,10 @@ pub fn run(inputs: &Inputs, options: &Options, sink: &mut dyn Sink) -> io::Resul
                         }
                     });
             }
-            // Report in input order.
-            for (unit, outcomes) in units.iter().zip(results) {
-                match unit {
-                    Unit::InputError(err) => {
-                        summary.errors += 1;
-                        sink.input_error(err)?;
-                    }
-                    Unit::Documents { file, .. } => {
-                        for outcome in &outcomes {
-                            summary.count(outcome);
-                        }
-                        sink.objects(name(*file), &outcomes)?;
-                    }
-                }
-            }
+            pending = Some((units, results));
+        }
+        if let Some((done, results)) = pending.take() {
+            report(done, results, &name, &mut summary, sink)?;
         }
     }
     if let Mode::Namespace(cluster) = &options.mode {
@@ -378,6 +379,45 @@ pub fn run(inputs: &Inputs, options: &Options, sink: &mut dyn Sink) -> io::Resul
     }
     sink.finish(&summary)?;
     Ok(summary)
+}
+
+/// Decodes and evaluates `units` in parallel.
+fn decode_units(units: &[Unit<'_>], options: &Options) -> Vec<Vec<Outcome>> {
+    units
+        .par_iter()
+        .map(|unit| match unit {
+            Unit::InputError(_) => Vec::new(),
+            Unit::Documents { docs, .. } => docs
+                .iter()
+                .flat_map(|d| document_outcomes(d, options))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Reports a batch's results in input order, counting them in `summary`.
+fn report<'n>(
+    units: &[Unit<'_>],
+    results: Vec<Vec<Outcome>>,
+    name: &impl Fn(usize) -> &'n str,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    for (unit, outcomes) in units.iter().zip(results) {
+        match unit {
+            Unit::InputError(err) => {
+                summary.errors += 1;
+                sink.input_error(err)?;
+            }
+            Unit::Documents { file, .. } => {
+                for outcome in &outcomes {
+                    summary.count(outcome);
+                }
+                sink.objects(name(*file), &outcomes)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A unit of work.

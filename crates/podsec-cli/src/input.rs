@@ -183,6 +183,58 @@ impl Inputs {
     }
 }
 
+/// Files at least this large are read by several threads at once.
+const PARALLEL_READ_BYTES: u64 = 16 << 20;
+
+/// Reads a file. A large one is read in parallel slices: the first touch of a fresh buffer's
+/// pages (the kernel zeroes each one) is then shared between the cores, which on a large
+/// stream is most of the time reading takes.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_file_in_slices(path, PARALLEL_READ_BYTES)
+}
+
+/// [`read_file`], reading files of at least `min_bytes` in parallel slices.
+fn read_file_in_slices(path: &Path, min_bytes: u64) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt as _;
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size >= min_bytes
+            && size > 0
+            && let Ok(len) = usize::try_from(size)
+        {
+            let mut bytes = vec![0u8; len];
+            let slices = rayon::current_num_threads().clamp(1, 8);
+            let chunk = len.div_ceil(slices);
+            let failed = std::sync::atomic::AtomicBool::new(false);
+            rayon::scope(|scope| {
+                let mut offset = 0u64;
+                for part in bytes.chunks_mut(chunk) {
+                    let (file, failed) = (&file, &failed);
+                    let at = offset;
+                    offset += part.len() as u64;
+                    scope.spawn(move |_| {
+                        if file.read_exact_at(part, at).is_err() {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    });
+                }
+            });
+            if !failed.into_inner() {
+                // The file may have grown meanwhile: read the rest as `std::fs::read` would.
+                use std::io::{Read as _, Seek as _};
+                let mut file = &file;
+                file.seek(std::io::SeekFrom::Start(size))?;
+                file.read_to_end(&mut bytes)?;
+                return Ok(bytes);
+            }
+            // It shrank, or a slice failed: read it the plain way (which reports errors).
+        }
+    }
+    std::fs::read(path)
+}
+
 /// Reads an input's text, which must be UTF-8.
 pub fn read(input: &Input) -> Result<String, InputError> {
     let error = |line, message| InputError {
@@ -192,7 +244,7 @@ pub fn read(input: &Input) -> Result<String, InputError> {
     };
     let bytes = match &input.source {
         Source::Stdin => stdin().map_err(|message| error(None, message))?.clone(),
-        Source::File(path) => std::fs::read(path).map_err(|err| error(None, err.to_string()))?,
+        Source::File(path) => read_file(path).map_err(|err| error(None, err.to_string()))?,
     };
     String::from_utf8(bytes).map_err(|err| {
         let valid = err.utf8_error().valid_up_to();
@@ -205,6 +257,47 @@ pub fn read(input: &Input) -> Result<String, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_read_in_slices_are_read_whole() {
+        let dir = std::env::temp_dir().join(format!("podsec-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.yaml");
+        let text: String = (0..5_000)
+            .map(|i| format!("---\nkind: Pod # {i}\n"))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        for min_bytes in [0, 1, 4096, u64::MAX] {
+            assert_eq!(
+                read_file_in_slices(&path, min_bytes).unwrap(),
+                text.as_bytes()
+            );
+        }
+        std::fs::write(dir.join("empty.yaml"), "").unwrap();
+        assert!(
+            read_file_in_slices(&dir.join("empty.yaml"), 0)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(read_file_in_slices(&dir.join("missing.yaml"), 0).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn kept_texts_are_handed_over_once_then_read_again() {
+        let dir = std::env::temp_dir().join(format!("podsec-keep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.yaml"), "kind: Namespace\n").unwrap();
+        let inputs = Inputs::new(&[dir.join("a.yaml"), dir.join("missing.yaml")]);
+        assert_eq!(inputs.read_ahead(0, str::len), Some(16));
+        assert_eq!(inputs.read_ahead(1, str::len), None);
+        // The kept text, even after the file changed; then the file as it is now.
+        std::fs::write(dir.join("a.yaml"), "kind: Pod\n").unwrap();
+        assert_eq!(inputs.read(0).unwrap().1, "kind: Namespace\n");
+        assert_eq!(inputs.read(0).unwrap().1, "kind: Pod\n");
+        assert!(inputs.read(1).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn manifest_extensions() {

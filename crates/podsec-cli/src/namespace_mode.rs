@@ -223,14 +223,11 @@ pub fn scan(inputs: &Inputs) -> Vec<FoundNamespace> {
     per_input.into_iter().flatten().collect()
 }
 
-/// The `Namespace` objects of one input's text.
+/// The `Namespace` objects of one input's text: only the documents that mention
+/// `Namespace` are split off and decoded.
 fn namespaces_in(text: &str) -> Vec<podsec_manifest::Namespace> {
-    if !text.contains("Namespace") {
-        return Vec::new();
-    }
-    podsec_manifest::documents(text)
+    podsec_manifest::documents_containing(text, "Namespace")
         .iter()
-        .filter(|doc| doc.text().contains("Namespace"))
         .flat_map(|doc| doc.decode())
         .filter_map(|entry| match entry {
             Ok(podsec_manifest::Entry::Namespace(ns)) => Some(ns),

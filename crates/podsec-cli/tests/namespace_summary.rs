@@ -176,6 +176,7 @@ fn a_namespace_object_with_enforce_only() {
             "allowed": 2,
             "denied": 1,
             "warned": 0,
+            "invalid": 0,
         }])
     );
 }
@@ -228,6 +229,7 @@ fn namespace_labels_flag() {
             "allowed": 0,
             "denied": 1,
             "warned": 0,
+            "invalid": 0,
         }])
     );
 }
@@ -253,6 +255,7 @@ fn an_unlabelled_namespace_is_privileged_by_default() {
             "allowed": 1,
             "denied": 0,
             "warned": 0,
+            "invalid": 0,
         }])
     );
     // A Namespace object without Pod Security labels: its labels, but still the default.
@@ -324,6 +327,7 @@ fn an_exempt_namespace_from_the_configuration() {
             "allowed": 1,
             "denied": 0,
             "warned": 0,
+            "invalid": 0,
         })
     );
     // Upstream's exempt answer: allowed, `exempt: namespace`, no warnings.
@@ -374,6 +378,7 @@ fn an_invalid_label_value_is_a_label_error() {
             "allowed": 0,
             "denied": 1,
             "warned": 0,
+            "invalid": 0,
         })
     );
 }
@@ -533,6 +538,22 @@ fn no_hint_when_a_policy_decides() {
     let run = check(&["all.yaml"], &[("all.yaml", &stream)], "");
     assert!(run.stderr.contains("  empty: "), "{}", run.stderr);
     assert!(!run.stderr.contains("hint:"), "{}", run.stderr);
+
+    // An object the API server's validation rejects (422) was judged by no policy: it is
+    // counted as `invalid`, and gives no hint.
+    let invalid = "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: c\n    image: i\n    securityContext: {procMount: Unmasked}\n";
+    let run = check(&["-n", "x", "bad.yaml"], &[("bad.yaml", invalid)], "");
+    assert!(run.stderr.contains("  x: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("; 1 object: 0 allowed, 1 denied"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hint:"), "{}", run.stderr);
+    let (_, report) = check_json(&["-n", "x"], &[("bad.yaml", invalid)]);
+    let x = namespace(&report, "x");
+    assert_eq!((&x["evaluated"], &x["invalid"]), (&json!(1), &json!(1)));
+    assert_eq!(x["privilegedByDefault"], true);
 }
 
 #[test]

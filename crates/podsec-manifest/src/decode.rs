@@ -416,7 +416,13 @@ fn template_parts(
 }
 
 /// Deserializes `value` into `T`, reporting a type error as (path in the object, message).
+///
+/// Tracking the path costs a key copy per field, so it is done only for values that do not
+/// decode: the first attempt borrows the value and tracks nothing.
 fn typed<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, (String, String)> {
+    if let Ok(decoded) = T::deserialize(&value) {
+        return Ok(decoded);
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = join(prefix, &format_path(err.path()));
         (path, err.into_inner().to_string())

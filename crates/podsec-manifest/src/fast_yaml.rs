@@ -138,7 +138,7 @@ pub(crate) fn parse_with<'a, S: Sink<'a>>(text: &'a str, sink: &mut S) -> Option
     }
     let mut lines = Vec::with_capacity(text.len() / 16);
     let mut start = 0;
-    for (number, raw) in text.split('\n').enumerate() {
+    for (number, raw) in split_lines(text).enumerate() {
         let line_start = start;
         start += raw.len() + 1;
         let content = raw.trim_start_matches(' ');
@@ -361,20 +361,26 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
         (Cow::Owned(key), rest)
     } else {
         let bytes = text.as_bytes();
-        let mut colon = None;
-        for i in 0..bytes.len() {
-            match bytes[i] {
-                b'#' if i > 0 && bytes[i - 1] == b' ' => return None,
-                b':' if i + 1 == bytes.len() || bytes[i + 1] == b' ' => {
-                    colon = Some(i);
-                    break;
+        // The first `: ` (or a final `:`), unless a ` #` comes first.
+        let mut from = 0;
+        let colon = loop {
+            let i = from + memchr::memchr2(b':', b'#', &bytes[from..])?;
+            if bytes[i] == b'#' {
+                if i > 0 && bytes[i - 1] == b' ' {
+                    return None;
                 }
-                _ => {}
+            } else if i + 1 == bytes.len() || bytes[i + 1] == b' ' {
+                break i;
             }
-        }
-        let colon = colon?;
+            from = i + 1;
+        };
         let key = text[..colon].trim_end_matches(' ');
-        if !plain_key_ok(key) {
+        // `plain_key_ok`, knowing that the key holds no `: ` and no ` #` (found above).
+        let plain = key.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+            && resolve_word(key).is_none()
+            && memchr::memchr(b'\t', key.as_bytes()).is_none();
+        debug_assert_eq!(plain, plain_key_ok(key));
+        if !plain {
             return None;
         }
         (Cow::Borrowed(key), &text[colon + 1..])
@@ -405,6 +411,18 @@ fn plain_key_ok(key: &str) -> bool {
         previous = b;
     }
     true
+}
+
+/// `text.split('\n')`, with a vectorised search for the line feeds.
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .chain(std::iter::once(text.len()))
+        .map(move |end| {
+            let line = &text[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 /// Where `text` holds the byte `a` followed by `b` (`": "`, `" #"`): quicker than a

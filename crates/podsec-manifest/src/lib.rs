@@ -108,7 +108,7 @@ pub use locate::{FieldIndex, Location};
 pub use object::{
     Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
 };
-pub use split::{Document, documents};
+pub use split::{Document, documents, documents_containing};
 
 /// Decodes a whole stream: [`documents`], then [`Document::decode`] on each, numbered with
 /// [`number`].

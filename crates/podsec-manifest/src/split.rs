@@ -71,28 +71,85 @@ impl<'a> Document<'a> {
 pub fn documents(text: &str) -> Vec<Document<'_>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
+    split_into(text, 1, &mut out);
+    out
+}
+
+/// Splits `text`, whose first line is line `first_line` of its stream, appending its
+/// documents to `out`. Only the lines starting with `---` are looked at (found with a
+/// substring search); lines are counted between them.
+fn split_into<'a>(text: &'a str, first_line: usize, out: &mut Vec<Document<'a>>) {
+    let bytes = text.as_bytes();
     // Current document: byte offset where it starts, its first line, its separator error.
     let mut start = 0;
-    let mut start_line = 1;
+    let mut start_line = first_line;
     let mut invalid: Option<&str> = None;
-    let mut offset = 0;
-    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
-        if let Some(rest) = line.strip_prefix("---") {
-            let rest = rest.trim();
-            push_document(&mut out, &text[start..offset], start_line, invalid);
-            if rest.is_empty() || rest.starts_with('#') {
-                start = offset + line.len();
-                start_line = line_no + 1;
-                invalid = None;
-            } else {
-                start = offset;
-                start_line = line_no;
-                invalid = Some(rest);
-            }
+    // Lines counted up to `counted` (a line start).
+    let (mut counted, mut counted_line) = (0, first_line);
+    for offset in separator_lines(bytes) {
+        counted_line += newlines(&bytes[counted..offset]);
+        counted = offset;
+        let end = memchr::memchr(b'\n', &bytes[offset..]).map_or(bytes.len(), |i| offset + i + 1);
+        let rest = text[offset + 3..end].trim();
+        push_document(out, &text[start..offset], start_line, invalid);
+        if rest.is_empty() || rest.starts_with('#') {
+            start = end;
+            start_line = counted_line + 1;
+            invalid = None;
+        } else {
+            start = offset;
+            start_line = counted_line;
+            invalid = Some(rest);
         }
-        offset += line.len();
     }
-    push_document(&mut out, &text[start..], start_line, invalid);
+    push_document(out, &text[start..], start_line, invalid);
+}
+
+/// The offsets of the lines of `bytes` that start with `---`, in order.
+fn separator_lines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let first = bytes.starts_with(b"---").then_some(0);
+    first
+        .into_iter()
+        .chain(memchr::memmem::find_iter(bytes, b"\n---").map(|at| at + 1))
+}
+
+/// The number of line feeds in `bytes`.
+fn newlines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
+}
+
+/// The documents of `text` (as [`documents`] splits it) whose text contains `needle`,
+/// found without splitting the whole stream: each occurrence of `needle` is searched for,
+/// and only the documents around them are split off. Namespace mode looks for the
+/// `Namespace` objects of a stream this way before it checks the stream.
+pub fn documents_containing<'a>(text: &'a str, needle: &str) -> Vec<Document<'a>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    // The end of the last region split, and the lines counted up to it.
+    let (mut done, mut counted_line) = (0, 1);
+    for at in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
+        if at < done {
+            continue;
+        }
+        // The region between the separator lines around the occurrence (the separator line
+        // that opens it included: it decides whether the document is valid).
+        let start = memchr::memmem::rfind(&bytes[done..at], b"\n---").map_or(
+            if done == 0 && bytes.starts_with(b"---") {
+                0
+            } else {
+                done
+            },
+            |i| done + i + 1,
+        );
+        let end = memchr::memmem::find(&bytes[at..], b"\n---").map_or(bytes.len(), |i| at + i + 1);
+        counted_line += newlines(&bytes[done..start]);
+        let mut region = Vec::new();
+        split_into(&text[start..end], counted_line, &mut region);
+        out.extend(region.into_iter().filter(|d| d.text.contains(needle)));
+        counted_line += newlines(&bytes[start..end]);
+        done = end;
+    }
     out
 }
 
@@ -135,6 +192,82 @@ mod tests {
             .iter()
             .map(|d| (d.line(), d.text()))
             .collect()
+    }
+
+    /// The splitting rule, line by line: what [`documents`] must equal.
+    fn reference(text: &str) -> Vec<Document<'_>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut out = Vec::new();
+        let (mut start, mut start_line, mut invalid, mut offset) = (0, 1, None, 0);
+        for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
+            if let Some(rest) = line.strip_prefix("---") {
+                let rest = rest.trim();
+                push_document(&mut out, &text[start..offset], start_line, invalid);
+                if rest.is_empty() || rest.starts_with('#') {
+                    (start, start_line, invalid) = (offset + line.len(), line_no + 1, None);
+                } else {
+                    (start, start_line, invalid) = (offset, line_no, Some(rest));
+                }
+            }
+            offset += line.len();
+        }
+        push_document(&mut out, &text[start..], start_line, invalid);
+        out
+    }
+
+    /// Streams made of separator lines, comments, blank lines and content, some holding
+    /// the word `Namespace`.
+    fn stream() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let line = prop_oneof![
+            Just("---\n"),
+            Just("---"),
+            Just("--- # c\n"),
+            Just("--- {a: 1}\n"),
+            Just("----\n"),
+            Just(" ---\n"),
+            Just("# comment\n"),
+            Just("\n"),
+            Just("kind: Namespace\n"),
+            Just("kind: Pod\n"),
+            Just("  name: a---b\n"),
+            Just("\u{feff}"),
+            Just("é: Namespace---\r\n"),
+        ];
+        proptest::collection::vec(line, 0..24).prop_map(|lines| lines.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splits_as_the_line_by_line_rule(text in stream()) {
+            proptest::prop_assert_eq!(documents(&text), reference(&text));
+        }
+
+        #[test]
+        fn documents_containing_finds_exactly_the_documents_holding_the_needle(text in stream()) {
+            for needle in ["Namespace", "kind", "---", "a"] {
+                let all: Vec<Document<'_>> = documents(&text)
+                    .into_iter()
+                    .filter(|d| d.text().contains(needle))
+                    .collect();
+                proptest::prop_assert_eq!(documents_containing(&text, needle), all, "{}", needle);
+            }
+        }
+    }
+
+    #[test]
+    fn documents_containing_keeps_lines() {
+        let text = "kind: Pod\n---\n# lead\nkind: Namespace\nmetadata: {name: a}\n---\nx: 1\n--- {kind: Namespace}\n";
+        let found = documents_containing(text, "Namespace");
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].line(), found[0].text()),
+            (4, "kind: Namespace\nmetadata: {name: a}\n")
+        );
+        assert_eq!(
+            (found[1].line(), found[1].invalid_separator()),
+            (8, Some("{kind: Namespace}"))
+        );
     }
 
     #[test]

@@ -239,11 +239,16 @@ where
         }
 
         let audit = cached(cache, policy.audit, || self.evaluate(policy.audit, pod));
+        // Audit and warn often share a policy: their message is then built once.
+        let mut audit_message = None;
         if !audit.is_allowed() {
-            response.audit_annotations.insert(
-                annotation::AUDIT_VIOLATIONS.into(),
-                would_violate(policy.audit, audit),
-            );
+            let message = would_violate(policy.audit, audit);
+            if policy.warn == policy.audit {
+                audit_message = Some(message.clone());
+            }
+            response
+                .audit_annotations
+                .insert(annotation::AUDIT_VIOLATIONS.into(), message);
             self.recorder
                 .record_evaluation(Decision::Deny, policy.audit, Mode::Audit, request);
         }
@@ -251,7 +256,8 @@ where
         if response.allowed {
             let warn = cached(cache, policy.warn, || self.evaluate(policy.warn, pod));
             if !warn.is_allowed() {
-                response.warnings.push(would_violate(policy.warn, warn));
+                let message = audit_message.unwrap_or_else(|| would_violate(policy.warn, warn));
+                response.warnings.push(message);
                 self.recorder
                     .record_evaluation(Decision::Deny, policy.warn, Mode::Warn, request);
             }

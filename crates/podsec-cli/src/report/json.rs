@@ -183,6 +183,7 @@ struct JsonNamespace<'a> {
     allowed: usize,
     denied: usize,
     warned: usize,
+    invalid: usize,
 }
 
 /// `{"policy": "baseline:latest", "from": "label" | "enforce label" | "default"}`.
@@ -226,6 +227,7 @@ impl<'a> JsonNamespace<'a> {
             allowed: n.allowed,
             denied: n.denied,
             warned: n.warned,
+            invalid: n.invalid,
         }
     }
 }

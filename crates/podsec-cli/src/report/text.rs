@@ -343,14 +343,14 @@ fn write_namespaces(out: &mut dyn Write, t: &Theme, summary: &Summary) -> io::Re
         .namespaces
         .iter()
         .filter(|(_, n)| {
-            n.evaluated > 0
+            n.judged() > 0
                 && n.policy
                     .as_ref()
                     .is_some_and(NamespacePolicy::privileged_by_default)
         })
         .collect();
     if !by_default.is_empty() {
-        let objects: usize = by_default.iter().map(|(_, n)| n.evaluated).sum();
+        let objects: usize = by_default.iter().map(|(_, n)| n.judged()).sum();
         let mut names: Vec<&str> = by_default.iter().take(5).map(|(n, _)| n.as_str()).collect();
         if by_default.len() > names.len() {
             names.push("...");

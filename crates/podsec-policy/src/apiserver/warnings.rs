@@ -165,6 +165,37 @@ pub fn warnings(
     prefix: &str,
     kube: Version,
 ) -> Vec<String> {
+    if !may_warn(metadata, spec) {
+        debug_assert!(every_warning(metadata, spec, owner, prefix, kube).is_empty());
+        return Vec::new();
+    }
+    every_warning(metadata, spec, owner, prefix, kube)
+}
+
+/// Whether the object as submitted holds anything a warning is about: a deprecated
+/// annotation or volume source. Defaulting adds none that warns (it copies seccomp and
+/// AppArmor fields to annotations, and a field silences the annotation's warning), so most
+/// objects are answered without copying them.
+fn may_warn(metadata: &PodMetadata, spec: &PodSpec) -> bool {
+    metadata.annotations.keys().any(|key| {
+        key.starts_with(APPARMOR_ANNOTATION_PREFIX)
+            || key.starts_with(CONTAINER_ANNOTATION_PREFIX)
+            || key == POD_ANNOTATION
+            || SYSCTLS_KEYS.contains(&key.as_str())
+    }) || spec.volumes.iter().any(|volume| {
+        VOLUME_WARNINGS
+            .iter()
+            .any(|(source, _)| volume.sources.contains(*source))
+    })
+}
+
+fn every_warning(
+    metadata: &PodMetadata,
+    spec: &PodSpec,
+    owner: SpecOwner,
+    prefix: &str,
+    kube: Version,
+) -> Vec<String> {
     let paths = Paths { owner, prefix };
     let mut out = Vec::new();
     let on = |rule: &Rule| rule.applies(owner, kube);
