@@ -75,7 +75,7 @@ fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
 /// The value of a YAML document: the fast path for the subset most manifests are written
 /// in, which defers everything else to the full parser.
 fn yaml_value(text: &str) -> Result<Value, serde_saphyr::Error> {
-    match crate::fast_yaml::parse(text) {
+    match crate::fast_yaml::parse_for_model(text) {
         Some(value) => Ok(value),
         None => full_yaml(text),
     }
@@ -266,7 +266,7 @@ impl<'a> LineCursor<'a> {
 
 /// Decodes a top-level value (or a `List` item); `prefix` is the path of the value in its
 /// document (`""`, or `items[3]` for a list item).
-fn decode_value(value: Value, line: usize, prefix: &str, out: &mut Decoded) {
+pub(crate) fn decode_value(value: Value, line: usize, prefix: &str, out: &mut Decoded) {
     let skipped = |t: ValueType| {
         Ok(Entry::Skipped(Skipped {
             reason: SkipReason::NotAnObject(t),

@@ -74,6 +74,13 @@ pub(crate) trait Sink<'a> {
     /// flow sequence.
     fn item(&mut self, seq: &mut Self::Seq, at: Mark, value: Self::Node);
     fn end_seq(&mut self, seq: Self::Seq) -> Self::Node;
+    /// The value of block mapping key `key` is about to be parsed ([`Sink::entry`] follows
+    /// [`Sink::leave`]).
+    #[inline]
+    fn enter(&mut self, _key: &str) {}
+    /// The value of the key last entered is parsed.
+    #[inline]
+    fn leave(&mut self) {}
 }
 
 /// Builds the [`Value`].
@@ -128,6 +135,108 @@ impl<'a> Sink<'a> for ValueSink {
 /// Parses `text`, or `None` when the full parser must decide.
 pub(crate) fn parse(text: &str) -> Option<Value> {
     parse_with(text, &mut ValueSink)
+}
+
+/// [`parse`] for decoding into the pod model: the keys of a container that the model does
+/// not read (`env`, `resources`, `volumeMounts`, `command`, ...) are parsed but left out of
+/// the value, which decodes exactly as the whole one (serde skips unknown fields) at a
+/// fraction of the cost. Only block mappings are pruned; flow mappings are kept whole.
+pub(crate) fn parse_for_model(text: &str) -> Option<Value> {
+    parse_with(
+        text,
+        &mut PruningSink {
+            keys: Vec::new(),
+            pruning: 0,
+            pruned: false,
+        },
+    )
+}
+
+/// The keys whose value is a list of containers, in a pod spec.
+const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
+
+/// The keys of a container the model reads: the fields of [`Container`], as serde names
+/// them (read from its `Deserialize` implementation, so that they cannot drift apart).
+///
+/// [`Container`]: podsec_policy::model::Container
+fn container_fields() -> &'static [&'static str] {
+    static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| crate::value::struct_fields::<podsec_policy::model::Container>())
+}
+
+/// A [`ValueSink`] that leaves out what [`parse_for_model`] prunes.
+struct PruningSink {
+    /// Per key entered and not yet left: whether it is a container list, whether its value
+    /// is pruned.
+    keys: Vec<(bool, bool)>,
+    /// How many of the keys entered are pruned (their values are parsed, not built).
+    pruning: usize,
+    /// Whether the value of the key last left was pruned (its entry is then dropped).
+    pruned: bool,
+}
+
+impl<'a> Sink<'a> for PruningSink {
+    type Node = Value;
+    type Map = Map<String, Value>;
+    type Seq = Vec<Value>;
+
+    #[inline]
+    fn scalar(&mut self, value: Scalar<'a>, at: Mark) -> Value {
+        if self.pruning > 0 {
+            return Value::Null;
+        }
+        ValueSink.scalar(value, at)
+    }
+
+    #[inline]
+    fn map(&mut self, _: Mark) -> Self::Map {
+        Map::new()
+    }
+
+    #[inline]
+    fn entry(&mut self, map: &mut Self::Map, key: Cow<'a, str>, at: Mark, value: Value) {
+        if std::mem::take(&mut self.pruned) || self.pruning > 0 {
+            return;
+        }
+        ValueSink.entry(map, key, at, value);
+    }
+
+    #[inline]
+    fn end_map(&mut self, map: Self::Map) -> Value {
+        Value::Object(map)
+    }
+
+    #[inline]
+    fn seq(&mut self, _: Mark) -> Self::Seq {
+        Vec::new()
+    }
+
+    #[inline]
+    fn item(&mut self, seq: &mut Self::Seq, at: Mark, value: Value) {
+        if self.pruning == 0 {
+            ValueSink.item(seq, at, value);
+        }
+    }
+
+    #[inline]
+    fn end_seq(&mut self, seq: Self::Seq) -> Value {
+        Value::Array(seq)
+    }
+
+    fn enter(&mut self, key: &str) {
+        // Pruned: a key of a container (an item of a container list) the model ignores.
+        let in_container_list = self.keys.last().is_some_and(|(list, _)| *list);
+        let pruned = self.pruning == 0 && in_container_list && !container_fields().contains(&key);
+        self.pruning += usize::from(pruned);
+        self.keys.push((CONTAINER_LISTS.contains(&key), pruned));
+    }
+
+    fn leave(&mut self) {
+        if let Some((_, pruned)) = self.keys.pop() {
+            self.pruning -= usize::from(pruned);
+            self.pruned = pruned;
+        }
+    }
 }
 
 /// Parses `text` into `sink`, or `None` when the full parser must decide (whatever was
@@ -240,6 +349,7 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
             let (key, rest) = split_key(line.text)?;
             let at = self.mark(&line, line.text);
             self.pos += 1;
+            self.sink.enter(&key);
             let value = if rest.is_empty() {
                 self.nested(indent, true, depth, at)?
             } else {
@@ -250,6 +360,7 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
                 }
                 value
             };
+            self.sink.leave();
             self.sink.entry(&mut map, key, at, value);
         }
         Some(self.sink.end_map(map))
@@ -762,6 +873,71 @@ mod tests {
 
 /// The fast path against the full parser: wherever the fast path answers, both agree.
 #[cfg(test)]
+mod pruning {
+    use super::*;
+
+    #[test]
+    fn container_fields_are_the_models() {
+        assert_eq!(
+            container_fields(),
+            [
+                "name",
+                "image",
+                "ports",
+                "securityContext",
+                "livenessProbe",
+                "readinessProbe",
+                "startupProbe",
+                "lifecycle"
+            ]
+        );
+    }
+
+    #[test]
+    fn prunes_only_what_the_model_ignores_in_containers() {
+        let text = "\
+kind: Pod
+metadata:
+  name: p
+  labels: {env: prod}
+spec:
+  env: kept
+  containers:
+  - name: a
+    image: i
+    env:
+    - name: X
+      value: \"1\"
+    resources:
+      limits: {cpu: 1}
+    securityContext:
+      privileged: true
+      env: kept
+  initContainers:
+  - {name: b, env: [kept]}
+  volumes:
+  - name: v
+    containers: []
+";
+        let pruned = parse_for_model(text).expect("parses");
+        let whole = parse(text).expect("parses");
+        let want = serde_json::json!({
+            "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"env": "prod"}},
+            "spec": {
+                "env": "kept",
+                "containers": [{"name": "a", "image": "i",
+                                "securityContext": {"privileged": true, "env": "kept"}}],
+                "initContainers": [{"name": "b", "env": ["kept"]}],
+                "volumes": [{"name": "v", "containers": []}],
+            }
+        });
+        assert_eq!(pruned, want);
+        assert_ne!(whole, want, "the whole value keeps env and resources");
+    }
+}
+
+#[cfg(test)]
 mod differential {
     use std::path::{Path, PathBuf};
 
@@ -784,6 +960,18 @@ mod differential {
                     full.as_ref().ok(),
                     Some(&value),
                     "{name} (line {}): fast path disagrees with the full parser:\n{}",
+                    doc.line(),
+                    doc.text()
+                );
+                // The pruned value decodes exactly as the whole one.
+                let pruned = super::parse_for_model(doc.text()).expect("pruning parses alike");
+                let (mut whole_out, mut pruned_out) = (Vec::new(), Vec::new());
+                crate::decode::decode_value(value, doc.line(), "", &mut whole_out);
+                crate::decode::decode_value(pruned, doc.line(), "", &mut pruned_out);
+                assert_eq!(
+                    pruned_out,
+                    whole_out,
+                    "{name} (line {}): the pruned value decodes differently:\n{}",
                     doc.line(),
                     doc.text()
                 );

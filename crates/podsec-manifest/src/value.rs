@@ -253,3 +253,56 @@ mod tests {
         assert_eq!(integral_float(f64::NAN), None);
     }
 }
+
+/// The field names `T`'s derived `Deserialize` implementation knows (as written in the
+/// input, renames applied), read by asking it to deserialize from a deserializer that only
+/// records them.
+pub(crate) fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    /// Records the fields of the struct asked for, and fails.
+    struct Fields(Option<&'static [&'static str]>);
+
+    #[derive(Debug)]
+    struct Recorded;
+
+    impl fmt::Display for Recorded {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("fields recorded")
+        }
+    }
+
+    impl std::error::Error for Recorded {}
+
+    impl serde::de::Error for Recorded {
+        fn custom<M: fmt::Display>(_: M) -> Self {
+            Recorded
+        }
+    }
+
+    impl<'de> Deserializer<'de> for &mut Fields {
+        type Error = Recorded;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Recorded> {
+            Err(Recorded)
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Recorded> {
+            self.0 = Some(fields);
+            Err(Recorded)
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut fields = Fields(None);
+    let _ = T::deserialize(&mut fields);
+    fields.0.unwrap_or(&[])
+}
