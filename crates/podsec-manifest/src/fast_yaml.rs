@@ -161,7 +161,7 @@ const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralCon
 /// [`Container`]: podsec_policy::model::Container
 fn container_fields() -> &'static [&'static str] {
     static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
-    FIELDS.get_or_init(|| crate::value::struct_fields::<podsec_policy::model::Container>())
+    FIELDS.get_or_init(crate::value::struct_fields::<podsec_policy::model::Container>)
 }
 
 /// A [`ValueSink`] that leaves out what [`parse_for_model`] prunes.
