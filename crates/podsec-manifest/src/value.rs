@@ -204,56 +204,6 @@ fn merge_json(old: &mut Value, new: Value) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn json(text: &str) -> Value {
-        serde_json::from_str::<JsonValue>(text).unwrap().0
-    }
-
-    #[test]
-    fn json_repeated_objects_merge() {
-        assert_eq!(
-            json(r#"{"sc":{"privileged":true},"sc":{"runAsUser":0}}"#),
-            json!({"sc": {"privileged": true, "runAsUser": 0}})
-        );
-        assert_eq!(
-            json(r#"{"a":{"b":1},"a":2,"c":[1,2],"c":[3]}"#),
-            json!({"a": 2, "c": [3]})
-        );
-        assert_eq!(
-            json(r#"{"c":[{"name":"a","x":1},{"name":"b"}],"c":[{"name":"z"}]}"#),
-            json!({"c": [{"name": "z", "x": 1}]})
-        );
-        assert_eq!(json(r#"{"a":{"b":1},"a":null}"#), json!({"a": null}));
-    }
-
-    #[test]
-    fn json_floats_stay_floats() {
-        assert_eq!(json(r#"{"p":80.0}"#), json!({"p": 80.0}));
-    }
-
-    #[test]
-    fn integral_floats() {
-        assert_eq!(integral_float(80.0), Some(json!(80)));
-        assert_eq!(integral_float(-0.0), Some(json!(0)));
-        assert_eq!(
-            integral_float(1e19),
-            Some(json!(10_000_000_000_000_000_000u64))
-        );
-        assert_eq!(
-            integral_float(-1e18),
-            Some(json!(-1_000_000_000_000_000_000i64))
-        );
-        assert_eq!(integral_float(1e20), None);
-        assert_eq!(integral_float(80.5), None);
-        assert_eq!(integral_float(1e21), None);
-        assert_eq!(integral_float(f64::NAN), None);
-    }
-}
-
 /// The field names `T`'s derived `Deserialize` implementation knows (as written in the
 /// input, renames applied), read by asking it to deserialize from a deserializer that only
 /// records them.
@@ -305,4 +255,54 @@ pub(crate) fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'sta
     let mut fields = Fields(None);
     let _ = T::deserialize(&mut fields);
     fields.0.unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str::<JsonValue>(text).unwrap().0
+    }
+
+    #[test]
+    fn json_repeated_objects_merge() {
+        assert_eq!(
+            json(r#"{"sc":{"privileged":true},"sc":{"runAsUser":0}}"#),
+            json!({"sc": {"privileged": true, "runAsUser": 0}})
+        );
+        assert_eq!(
+            json(r#"{"a":{"b":1},"a":2,"c":[1,2],"c":[3]}"#),
+            json!({"a": 2, "c": [3]})
+        );
+        assert_eq!(
+            json(r#"{"c":[{"name":"a","x":1},{"name":"b"}],"c":[{"name":"z"}]}"#),
+            json!({"c": [{"name": "z", "x": 1}]})
+        );
+        assert_eq!(json(r#"{"a":{"b":1},"a":null}"#), json!({"a": null}));
+    }
+
+    #[test]
+    fn json_floats_stay_floats() {
+        assert_eq!(json(r#"{"p":80.0}"#), json!({"p": 80.0}));
+    }
+
+    #[test]
+    fn integral_floats() {
+        assert_eq!(integral_float(80.0), Some(json!(80)));
+        assert_eq!(integral_float(-0.0), Some(json!(0)));
+        assert_eq!(
+            integral_float(1e19),
+            Some(json!(10_000_000_000_000_000_000u64))
+        );
+        assert_eq!(
+            integral_float(-1e18),
+            Some(json!(-1_000_000_000_000_000_000i64))
+        );
+        assert_eq!(integral_float(1e20), None);
+        assert_eq!(integral_float(80.5), None);
+        assert_eq!(integral_float(1e21), None);
+        assert_eq!(integral_float(f64::NAN), None);
+    }
 }
