@@ -80,12 +80,26 @@ pub fn in_ci() -> bool {
 }
 
 fn present(found: bool, path: PathBuf, what: &str, variable: &str) -> Option<PathBuf> {
-    present_in(in_ci(), found, path, what, variable)
+    match present_in(in_ci(), found, path, what, variable) {
+        Ok(path) => Some(path),
+        Err(skipped) => {
+            // Straight to standard error: the harness captures `eprintln!` of passing tests.
+            let _ = writeln!(std::io::stderr().lock(), "{skipped}");
+            None
+        }
+    }
 }
 
-fn present_in(ci: bool, found: bool, path: PathBuf, what: &str, variable: &str) -> Option<PathBuf> {
+/// The path when `found`; else the line that says the test is skipped, or (in CI) a panic.
+fn present_in(
+    ci: bool,
+    found: bool,
+    path: PathBuf,
+    what: &str,
+    variable: &str,
+) -> Result<PathBuf, String> {
     if found {
-        return Some(path);
+        return Ok(path);
     }
     let message = format!(
         "{what} not found at {} (set {variable}, or place the shared data beside the project)",
@@ -95,12 +109,7 @@ fn present_in(ci: bool, found: bool, path: PathBuf, what: &str, variable: &str) 
         !ci,
         "{message}; CI is set, so this fails instead of skipping"
     );
-    // Straight to standard error: the harness captures `eprintln!` of passing tests.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "skipped: {message}; CI=true makes this a failure"
-    );
-    None
+    Err(format!("skipped: {message}; CI=true makes this a failure"))
 }
 
 /// A pod as the fixtures and golden files hold it.
@@ -216,11 +225,15 @@ mod tests {
         let path = PathBuf::from("nowhere/conformance");
         assert_eq!(
             present_in(false, true, path.clone(), "corpus", "VAR"),
-            Some(path.clone())
+            Ok(path.clone())
         );
         assert_eq!(
             present_in(false, false, path.clone(), "corpus", "VAR"),
-            None
+            Err(
+                "skipped: corpus not found at nowhere/conformance (set VAR, or place the \
+                 shared data beside the project); CI=true makes this a failure"
+                    .to_owned()
+            )
         );
         let failed = std::panic::catch_unwind(|| present_in(true, false, path, "corpus", "VAR"));
         let message = failed.expect_err("fails in CI");
