@@ -504,19 +504,14 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
     // Namespace mode gives the API server's whole answer: its warnings (on the object as
     // submitted) and its validation (after defaulting), which decides before admission.
     let api_server = matches!(options.mode, Mode::Namespace(_)) && !options.raw;
+    let (owner, prefix, kube) = (location.owner(), template_prefix(location), options.kube);
     let api_warnings = if api_server {
-        apiserver::warnings(
-            &metadata,
-            &spec,
-            location.owner(),
-            template_prefix(location),
-            options.kube,
-        )
+        apiserver::warnings(&metadata, &spec, owner, prefix, kube)
     } else {
         Vec::new()
     };
     if !options.raw {
-        apply_cluster_defaults(&mut metadata, &mut spec, location.owner(), options.kube);
+        apply_cluster_defaults(&mut metadata, &mut spec, owner, kube);
     }
     match &options.mode {
         Mode::Level(policy) => {
@@ -542,13 +537,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
         }
         Mode::Namespace(cluster) => {
             let invalid = if api_server {
-                apiserver::validate(
-                    &metadata,
-                    &spec,
-                    location.owner(),
-                    template_prefix(location),
-                    options.kube,
-                )
+                apiserver::validate(&metadata, &spec, owner, prefix, kube)
             } else {
                 Vec::new()
             };
@@ -566,7 +555,6 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
                     &invalid,
                 );
                 // The API server gives most of its warnings only once validation passed.
-                let owner = location.owner();
                 let given = api_warnings
                     .into_iter()
                     .filter(|w| apiserver::given_before_validation(owner, w))

@@ -83,8 +83,19 @@ pub(crate) trait Sink<'a> {
     fn leave(&mut self) {}
 }
 
-/// Builds the [`Value`].
-struct ValueSink;
+/// Builds the [`Value`], leaving out what it prunes (see [`parse_for_model`]).
+#[derive(Default)]
+struct ValueSink {
+    /// Whether container keys the model ignores are pruned.
+    prune: bool,
+    /// Per key entered and not yet left: whether it is a container list, whether its value
+    /// is pruned.
+    keys: Vec<(bool, bool)>,
+    /// How many of the keys entered are pruned (their values are parsed, not built).
+    pruning: usize,
+    /// Whether the value of the key last left was pruned (its entry is then dropped).
+    pruned: bool,
+}
 
 impl<'a> Sink<'a> for ValueSink {
     type Node = Value;
@@ -93,6 +104,9 @@ impl<'a> Sink<'a> for ValueSink {
 
     #[inline]
     fn scalar(&mut self, value: Scalar<'a>, _: Mark) -> Value {
+        if self.pruning > 0 {
+            return Value::Null;
+        }
         match value {
             Scalar::Null => Value::Null,
             Scalar::Bool(b) => Value::Bool(b),
@@ -108,7 +122,9 @@ impl<'a> Sink<'a> for ValueSink {
 
     #[inline]
     fn entry(&mut self, map: &mut Self::Map, key: Cow<'a, str>, _: Mark, value: Value) {
-        map.insert(key.into_owned(), value);
+        if !std::mem::take(&mut self.pruned) && self.pruning == 0 {
+            map.insert(key.into_owned(), value);
+        }
     }
 
     #[inline]
@@ -123,18 +139,40 @@ impl<'a> Sink<'a> for ValueSink {
 
     #[inline]
     fn item(&mut self, seq: &mut Self::Seq, _: Mark, value: Value) {
-        seq.push(value);
+        if self.pruning == 0 {
+            seq.push(value);
+        }
     }
 
     #[inline]
     fn end_seq(&mut self, seq: Self::Seq) -> Value {
         Value::Array(seq)
     }
+
+    #[inline]
+    fn enter(&mut self, key: &str) {
+        if !self.prune {
+            return;
+        }
+        // Pruned: a key of a container (an item of a container list) the model ignores.
+        let in_container_list = self.keys.last().is_some_and(|(list, _)| *list);
+        let pruned = self.pruning == 0 && in_container_list && !container_fields().contains(&key);
+        self.pruning += usize::from(pruned);
+        self.keys.push((CONTAINER_LISTS.contains(&key), pruned));
+    }
+
+    #[inline]
+    fn leave(&mut self) {
+        if let Some((_, pruned)) = self.keys.pop() {
+            self.pruning -= usize::from(pruned);
+            self.pruned = pruned;
+        }
+    }
 }
 
 /// Parses `text`, or `None` when the full parser must decide.
 pub(crate) fn parse(text: &str) -> Option<Value> {
-    parse_with(text, &mut ValueSink)
+    parse_with(text, &mut ValueSink::default())
 }
 
 /// [`parse`] for decoding into the pod model: the keys of a container that the model does
@@ -142,14 +180,11 @@ pub(crate) fn parse(text: &str) -> Option<Value> {
 /// the value, which decodes exactly as the whole one (serde skips unknown fields) at a
 /// fraction of the cost. Only block mappings are pruned; flow mappings are kept whole.
 pub(crate) fn parse_for_model(text: &str) -> Option<Value> {
-    parse_with(
-        text,
-        &mut PruningSink {
-            keys: Vec::new(),
-            pruning: 0,
-            pruned: false,
-        },
-    )
+    let mut sink = ValueSink {
+        prune: true,
+        ..ValueSink::default()
+    };
+    parse_with(text, &mut sink)
 }
 
 /// The keys whose value is a list of containers, in a pod spec.
@@ -162,81 +197,6 @@ const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralCon
 fn container_fields() -> &'static [&'static str] {
     static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
     FIELDS.get_or_init(crate::value::struct_fields::<podsec_policy::model::Container>)
-}
-
-/// A [`ValueSink`] that leaves out what [`parse_for_model`] prunes.
-struct PruningSink {
-    /// Per key entered and not yet left: whether it is a container list, whether its value
-    /// is pruned.
-    keys: Vec<(bool, bool)>,
-    /// How many of the keys entered are pruned (their values are parsed, not built).
-    pruning: usize,
-    /// Whether the value of the key last left was pruned (its entry is then dropped).
-    pruned: bool,
-}
-
-impl<'a> Sink<'a> for PruningSink {
-    type Node = Value;
-    type Map = Map<String, Value>;
-    type Seq = Vec<Value>;
-
-    #[inline]
-    fn scalar(&mut self, value: Scalar<'a>, at: Mark) -> Value {
-        if self.pruning > 0 {
-            return Value::Null;
-        }
-        ValueSink.scalar(value, at)
-    }
-
-    #[inline]
-    fn map(&mut self, _: Mark) -> Self::Map {
-        Map::new()
-    }
-
-    #[inline]
-    fn entry(&mut self, map: &mut Self::Map, key: Cow<'a, str>, at: Mark, value: Value) {
-        if std::mem::take(&mut self.pruned) || self.pruning > 0 {
-            return;
-        }
-        ValueSink.entry(map, key, at, value);
-    }
-
-    #[inline]
-    fn end_map(&mut self, map: Self::Map) -> Value {
-        Value::Object(map)
-    }
-
-    #[inline]
-    fn seq(&mut self, _: Mark) -> Self::Seq {
-        Vec::new()
-    }
-
-    #[inline]
-    fn item(&mut self, seq: &mut Self::Seq, at: Mark, value: Value) {
-        if self.pruning == 0 {
-            ValueSink.item(seq, at, value);
-        }
-    }
-
-    #[inline]
-    fn end_seq(&mut self, seq: Self::Seq) -> Value {
-        Value::Array(seq)
-    }
-
-    fn enter(&mut self, key: &str) {
-        // Pruned: a key of a container (an item of a container list) the model ignores.
-        let in_container_list = self.keys.last().is_some_and(|(list, _)| *list);
-        let pruned = self.pruning == 0 && in_container_list && !container_fields().contains(&key);
-        self.pruning += usize::from(pruned);
-        self.keys.push((CONTAINER_LISTS.contains(&key), pruned));
-    }
-
-    fn leave(&mut self) {
-        if let Some((_, pruned)) = self.keys.pop() {
-            self.pruning -= usize::from(pruned);
-            self.pruned = pruned;
-        }
-    }
 }
 
 /// Parses `text` into `sink`, or `None` when the full parser must decide (whatever was
