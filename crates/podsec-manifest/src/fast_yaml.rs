@@ -287,8 +287,8 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
         }
         if is_sequence_entry(line.text) {
             self.sequence(indent, depth)
-        } else if split_key(line.text).is_some() {
-            self.mapping(indent, depth)
+        } else if let Some(first) = split_key(line.text) {
+            self.mapping(indent, depth, first)
         } else {
             // A one-line scalar or flow document.
             self.pos += 1;
@@ -296,9 +296,17 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
         }
     }
 
-    fn mapping(&mut self, indent: usize, depth: usize) -> Option<S::Node> {
-        let first = self.peek()?;
-        let mut map = self.sink.map(self.mark(&first, first.text));
+    /// The block mapping at the current line, whose key and rest (its [`split_key`]) are
+    /// `first`.
+    fn mapping(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        first: (Cow<'a, str>, &'a str),
+    ) -> Option<S::Node> {
+        let first_line = self.peek()?;
+        let mut map = self.sink.map(self.mark(&first_line, first_line.text));
+        let mut first = Some(first);
         while let Some(line) = self.peek() {
             if line.indent < indent {
                 break;
@@ -306,7 +314,10 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
             if line.indent > indent || is_sequence_entry(line.text) {
                 return None;
             }
-            let (key, rest) = split_key(line.text)?;
+            let (key, rest) = match first.take() {
+                Some(split) => split,
+                None => split_key(line.text)?,
+            };
             let at = self.mark(&line, line.text);
             self.pos += 1;
             self.sink.enter(&key);
@@ -366,13 +377,22 @@ impl<'a, S: Sink<'a>> Parser<'a, '_, S> {
             }
             // The entry's content starts a compact node at its own column.
             let column = indent + 1 + (after_dash.len() - content.len());
-            let value = if is_sequence_entry(content) || split_key(content).is_some() {
+            let compact = if is_sequence_entry(content) {
+                Some(None)
+            } else {
+                split_key(content).map(Some)
+            };
+            let value = if let Some(first) = compact {
                 self.lines[self.pos] = Line {
                     indent: column,
                     text: content,
                     ..line
                 };
-                self.node(column, depth + 1)?
+                match first {
+                    // A compact mapping: its first key is split already.
+                    Some(first) if depth < MAX_DEPTH => self.mapping(column, depth + 1, first)?,
+                    _ => self.node(column, depth + 1)?,
+                }
             } else {
                 self.pos += 1;
                 let value = self.inline_value(&line, content)?;
@@ -559,8 +579,13 @@ fn plain(text: &str, in_flow: bool) -> Option<Scalar<'_>> {
 /// Null and boolean spellings: `Some(Some(v))` when certain, `Some(None)` for spellings the
 /// fast path leaves to the full parser, `None` for ordinary words.
 fn resolve_word(text: &str) -> Option<Option<Scalar<'static>>> {
-    // Every spelling below has at most 5 bytes.
-    if text.len() > 5 {
+    // Every spelling below has at most 5 bytes, and starts with one of these.
+    if text.len() > 5
+        || !matches!(
+            text.as_bytes().first(),
+            Some(b'~' | b'=' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O')
+        )
+    {
         return None;
     }
     match text {
