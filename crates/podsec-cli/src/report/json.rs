@@ -49,8 +49,8 @@ impl<'w> JsonSink<'w> {
     }
 }
 
-/// One result's JSON.
-fn render(file: &str, e: &Evaluated, out: &mut dyn Write) -> io::Result<()> {
+/// One result's JSON (generic: into a `Vec`, every token is written without a dynamic call).
+fn render<W: Write + ?Sized>(file: &str, e: &Evaluated, out: &mut W) -> io::Result<()> {
     serde_json::to_writer(out, &JsonResult::new(file, e)).map_err(io::Error::from)
 }
 
