@@ -13,18 +13,16 @@ use std::time::Instant;
 
 use podsec_admission::config::AdmissionConfig;
 use podsec_admission::decode::{Namespace, PodTemplate};
-use podsec_admission::labels::policy_from_labels;
+use podsec_admission::labels::{LABEL_PREFIX, level_label, policy_from_labels, version_label};
 use podsec_admission::{
-    Admission, GroupVersionKind, GroupVersionResource, LookupError, NamespaceGetter, NoopRecorder,
-    Operation, Policy, Request, Response, StaticPods, Status, StatusCause, StatusDetails, Trace,
+    Admission, GroupVersionKind, GroupVersionResource, LookupError, Mode, NamespaceGetter,
+    NoopRecorder, Operation, Policy, Request, Response, StaticPods, Status, StatusCause,
+    StatusDetails, Trace,
 };
 use podsec_policy::{Evaluation, LevelVersion, Registry};
 use rayon::prelude::*;
 
 use crate::input::Inputs;
-
-/// The prefix of the Pod Security labels.
-const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
 
 /// The short keys `--namespace-labels` expands.
 const SHORT_KEYS: &[&str] = &[
@@ -293,14 +291,11 @@ impl Cluster {
         let labels = &self.engine_namespaces().get(namespace).labels;
         let defaults = &self.engine.config().defaults;
         let (policy, errors) = policy_from_labels(labels, defaults);
-        let has = |mode: &str| {
-            labels.contains_key(&format!("{LABEL_PREFIX}{mode}"))
-                || labels.contains_key(&format!("{LABEL_PREFIX}{mode}-version"))
-        };
-        let from = |mode: &str, changed: bool| {
-            if has(mode) {
+        let from = |mode: Mode| {
+            if labels.contains_key(level_label(mode)) || labels.contains_key(version_label(mode)) {
                 PolicyFrom::Label
-            } else if mode == "warn" && changed {
+            } else if mode == Mode::Warn && policy.warn != defaults.warn {
+                // No warn label, yet not the default: warn follows enforce.
                 PolicyFrom::EnforceLabel
             } else {
                 PolicyFrom::Default
@@ -308,11 +303,7 @@ impl Cluster {
         };
         NamespacePolicy {
             labels_from: self.engine_namespaces().labels_from(namespace),
-            from: [
-                from("enforce", false),
-                from("audit", false),
-                from("warn", policy.warn != defaults.warn),
-            ],
+            from: Mode::ALL.map(from),
             policy,
             label_errors: errors.iter().map(ToString::to_string).collect(),
             exempt: self
