@@ -495,6 +495,7 @@ pub fn evaluate(object: Object, options: &Options) -> Evaluated {
         line,
         doc,
         template,
+        ownership: _,
     } = object;
     let PodTemplate {
         location,

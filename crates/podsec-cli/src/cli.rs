@@ -47,6 +47,34 @@ pub enum Command {
     /// versions of its behaviour. Without a check, list them all.
     Explain(crate::explain::ExplainArgs),
 
+    /// Your cluster's Pod Security posture now: per namespace its policy (labels and the
+    /// configuration's defaults), and every pod and workload that violates its enforce,
+    /// audit or warn policy, with upstream's messages; as text, JSON or PolicyReports.
+    Audit(crate::audit::AuditArgs),
+
+    /// Per workload and per namespace: the strictest level that passes, for which versions,
+    /// the labels to set, and what blocks the next stricter level.
+    Recommend(crate::recommend::RecommendArgs),
+
+    /// Which objects change decision or message between two policy versions at a level.
+    Diff(crate::diff::DiffArgs),
+
+    /// What relabelling a namespace would do: the API server's answer to the label change,
+    /// byte for byte, then the full report, every workload template included.
+    Whatif(crate::whatif::WhatifArgs),
+
+    /// A rollout plan per namespace: the ordered label changes (warn, audit, enforce), each
+    /// step's blockers, the `kubectl label` commands, and the exemptions to keep.
+    Plan(crate::plan::PlanArgs),
+
+    /// The smallest change that makes each failing object pass a level: a unified diff of
+    /// the files (comments kept), in place with `--write`, or patches.
+    Fix(crate::fix::FixArgs),
+
+    /// For each PodSecurityPolicy, the strictest Pod Security level that allows every pod
+    /// it allows, and the fields that prevent a stricter one.
+    Psp(crate::psp::PspArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -218,14 +246,14 @@ pub enum Format {
 /// Parses with the type's strict `FromStr`, reporting upstream's message:
 /// `invalid value "v1.01" for --version: must be "latest" or "v1.x"`.
 #[derive(Debug)]
-struct StrictParser<T> {
+pub(crate) struct StrictParser<T> {
     flag: &'static str,
     possible: &'static [&'static str],
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> StrictParser<T> {
-    fn new(flag: &'static str, possible: &'static [&'static str]) -> Self {
+    pub(crate) fn new(flag: &'static str, possible: &'static [&'static str]) -> Self {
         StrictParser {
             flag,
             possible,

@@ -1,13 +1,21 @@
 //! `podsec`: check Kubernetes manifests against the Pod Security Standards.
 
+mod audit;
 mod certs;
 mod check;
 mod cli;
+mod diff;
 mod explain;
+mod fix;
 mod input;
+mod inventory;
 mod namespace_mode;
+mod plan;
+mod psp;
+mod recommend;
 mod report;
 mod serve;
+mod whatif;
 
 use std::io::{self, IsTerminal as _, Write};
 use std::process::ExitCode;
@@ -53,11 +61,29 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Audit(args) => exit_status(audit::run(&args)),
+        Command::Recommend(args) => exit_status(recommend::run(&args)),
+        Command::Diff(args) => exit_status(diff::run(&args)),
+        Command::Whatif(args) => exit_status(whatif::run(&args)),
+        Command::Plan(args) => exit_status(plan::run(&args)),
+        Command::Fix(args) => exit_status(fix::run(&args)),
+        Command::Psp(args) => exit_status(psp::run(&args)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // Installed as `kubectl-podsec`, the binary is still completed as `podsec`.
             clap_complete::generate(shell, &mut command, "podsec", &mut io::stdout());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// An adoption command's exit status: its own, or 2 after printing its error.
+fn exit_status(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "error: {err:#}");
+            ExitCode::from(2)
         }
     }
 }

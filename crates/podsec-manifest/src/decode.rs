@@ -12,7 +12,8 @@ use serde_saphyr::options::DuplicateKeyPolicy;
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::object::{
-    Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
+    Entry, Namespace, Object, OwnerReference, Ownership, PodTemplate, SkipReason, Skipped,
+    TemplateLocation, ValueType,
 };
 use crate::split::Document;
 use crate::value::{JsonValue, YamlValue};
@@ -39,10 +40,11 @@ impl Document<'_> {
                 self.line(),
                 DecodeErrorKind::InvalidSeparator(rest.to_owned()),
             )));
-        } else if self.starts_like_json() {
-            decode_json_or_yaml(self, &mut out);
         } else {
-            decode_yaml(self, &mut out);
+            read_values(self, true, &mut |value| match value {
+                Ok((value, line)) => decode_value(value, line, "", &mut out),
+                Err(err) => out.push(Err(err)),
+            });
         }
         crate::number(&mut out, 0);
         out
@@ -65,17 +67,49 @@ pub(crate) fn full_yaml(text: &str) -> Result<Value, serde_saphyr::Error> {
     serde_saphyr::from_str_with_options::<YamlValue>(text, options).map(|YamlValue(v)| v)
 }
 
-fn decode_yaml(document: &Document<'_>, out: &mut Decoded) {
-    match yaml_value(document.text()) {
-        Ok(value) => decode_value(value, document.line(), "", out),
-        Err(err) => out.push(Err(yaml_error(document, &err))),
+/// Reads a document's values in order (each with its line), or its syntax error.
+fn read_values(
+    document: &Document<'_>,
+    prune: bool,
+    emit: &mut dyn FnMut(Result<(Value, usize), DecodeError>),
+) {
+    if document.starts_like_json() {
+        read_json_or_yaml(document, prune, emit);
+    } else {
+        match yaml_value(document.text(), prune) {
+            Ok(value) => emit(Ok((value, document.line()))),
+            Err(err) => emit(Err(yaml_error(document, &err))),
+        }
+    }
+}
+
+impl Document<'_> {
+    /// The document's values, each with the line where it starts, as written (a `List` is
+    /// one value): for tools that need whole objects, not only their pods. Errors are
+    /// those of [`decode`](Self::decode).
+    pub fn values(&self) -> Vec<Result<(Value, usize), DecodeError>> {
+        let mut out = Vec::new();
+        if let Some(rest) = self.invalid_separator() {
+            out.push(Err(error(
+                self.line(),
+                DecodeErrorKind::InvalidSeparator(rest.to_owned()),
+            )));
+        } else {
+            read_values(self, false, &mut |v| out.push(v));
+        }
+        out
     }
 }
 
 /// The value of a YAML document: the fast path for the subset most manifests are written
 /// in, which defers everything else to the full parser.
-fn yaml_value(text: &str) -> Result<Value, serde_saphyr::Error> {
-    match crate::fast_yaml::parse_for_model(text) {
+fn yaml_value(text: &str, prune: bool) -> Result<Value, serde_saphyr::Error> {
+    let fast = if prune {
+        crate::fast_yaml::parse_for_model(text)
+    } else {
+        crate::fast_yaml::parse(text)
+    };
+    match fast {
         Some(value) => Ok(value),
         None => full_yaml(text),
     }
@@ -138,8 +172,13 @@ pub(crate) enum NotJson {
 
 /// Reads `text`, whose JSON reading failed with `json` after `values` complete values, as
 /// YAML (see [`NotJson`]).
-pub(crate) fn not_json(text: &str, values: usize, json: &serde_json::Error) -> NotJson {
-    match yaml_value(text) {
+pub(crate) fn not_json(
+    text: &str,
+    values: usize,
+    json: &serde_json::Error,
+    prune: bool,
+) -> NotJson {
+    match yaml_value(text, prune) {
         Ok(value) => NotJson::Yaml(value),
         // After a complete value, the document is a stream of JSON values (YAML could only
         // have followed it with comments).
@@ -187,19 +226,23 @@ fn yaml_progress(text: &str) -> usize {
 }
 
 /// A document that starts like JSON: JSON if all of it is, else YAML (see [`not_json`]).
-fn decode_json_or_yaml(document: &Document<'_>, out: &mut Decoded) {
+fn read_json_or_yaml(
+    document: &Document<'_>,
+    prune: bool,
+    emit: &mut dyn FnMut(Result<(Value, usize), DecodeError>),
+) {
     let text = document.text();
     let (values, json_err) = match json_values(text) {
         Ok(values) => (values, None),
-        Err((values, err)) => match not_json(text, values.len(), &err) {
-            NotJson::Yaml(value) => return decode_value(value, document.line(), "", out),
-            NotJson::YamlError(err) => return out.push(Err(yaml_error(document, &err))),
+        Err((values, err)) => match not_json(text, values.len(), &err, prune) {
+            NotJson::Yaml(value) => return emit(Ok((value, document.line()))),
+            NotJson::YamlError(err) => return emit(Err(yaml_error(document, &err))),
             NotJson::JsonError => (values, Some(err)),
         },
     };
     let mut lines = LineCursor::new(text, document.line());
     for (start, value) in values {
-        decode_value(value, lines.line_at(start), "", out);
+        emit(Ok((value, lines.line_at(start))));
     }
     if let Some(err) = json_err {
         let (line, column) = if err.line() > 0 {
@@ -215,7 +258,7 @@ fn decode_json_or_yaml(document: &Document<'_>, out: &mut Decoded) {
             &mut message,
             &format!(" at line {} column {}", err.line(), err.column()),
         );
-        out.push(Err(error(line, DecodeErrorKind::Json { message, column })));
+        emit(Err(error(line, DecodeErrorKind::Json { message, column })));
     }
 }
 
@@ -360,6 +403,7 @@ fn decode_object(mut map: Map<String, Value>, line: usize, prefix: &str, out: &m
         return;
     };
 
+    let ownership = ownership(&map);
     let value = Value::Object(map);
     let decoded = match location {
         TemplateLocation::Pod => typed::<PodEnvelope>(value, prefix).map(|pod| {
@@ -397,8 +441,35 @@ fn decode_object(mut map: Map<String, Value>, line: usize, prefix: &str, out: &m
                 metadata,
                 spec,
             },
+            ownership,
         }))),
         Err((path, message)) => out.push(field_error(path, message)),
+    }
+}
+
+/// An object's uid, controller, replicas and suspension, read leniently.
+fn ownership(map: &Map<String, Value>) -> Ownership {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let metadata = map.get("metadata");
+    let controller = metadata
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .and_then(|refs| {
+            refs.iter()
+                .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
+        .map(|r| OwnerReference {
+            api_version: text(r.get("apiVersion")).unwrap_or_default(),
+            kind: text(r.get("kind")).unwrap_or_default(),
+            name: text(r.get("name")).unwrap_or_default(),
+            uid: text(r.get("uid")).unwrap_or_default(),
+        });
+    let spec = map.get("spec");
+    Ownership {
+        uid: text(metadata.and_then(|m| m.get("uid"))).filter(|u| !u.is_empty()),
+        controller,
+        replicas: spec.and_then(|s| s.get("replicas")).and_then(Value::as_i64),
+        suspended: spec.and_then(|s| s.get("suspend")).and_then(Value::as_bool) == Some(true),
     }
 }
 

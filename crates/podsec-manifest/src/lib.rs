@@ -106,7 +106,8 @@ pub use decode::Decoded;
 pub use error::{DecodeError, DecodeErrorKind};
 pub use locate::{FieldIndex, Location};
 pub use object::{
-    Entry, Namespace, Object, PodTemplate, SkipReason, Skipped, TemplateLocation, ValueType,
+    Entry, Namespace, Object, OwnerReference, Ownership, PodTemplate, SkipReason, Skipped,
+    TemplateLocation, ValueType,
 };
 pub use split::{Document, documents, documents_containing};
 
@@ -114,6 +115,16 @@ pub use split::{Document, documents, documents_containing};
 /// [`number`].
 pub fn decode(text: &str) -> Decoded {
     let mut out: Decoded = documents(text).iter().flat_map(Document::decode).collect();
+    number(&mut out, 0);
+    out
+}
+
+/// Decodes one object already read as JSON (from the Kubernetes API, say) as a document
+/// holding it would be decoded: a `List` yields its items. Lines are those of the
+/// document, `line`.
+pub fn decode_value(value: serde_json::Value, line: usize) -> Decoded {
+    let mut out = Vec::new();
+    decode::decode_value(value, line, "", &mut out);
     number(&mut out, 0);
     out
 }

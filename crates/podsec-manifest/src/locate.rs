@@ -281,7 +281,7 @@ fn index_json(document: &Document<'_>, fallback: Pos) -> Vec<FieldIndex> {
             }
             Some(Err(err)) => {
                 if !matches!(
-                    crate::decode::not_json(text, read, &err),
+                    crate::decode::not_json(text, read, &err, true),
                     crate::decode::NotJson::JsonError
                 ) {
                     return index_yaml(document, fallback);

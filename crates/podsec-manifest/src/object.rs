@@ -65,6 +65,36 @@ pub struct Object {
     pub doc: usize,
     /// The pod, or the workload's pod template.
     pub template: PodTemplate,
+    /// Where the object stands among workloads: its uid, its controller, its replicas
+    /// (what a live object or a cluster snapshot says; usually empty in source manifests).
+    pub ownership: Ownership,
+}
+
+/// What an object says of its place among workloads, read leniently (a malformed value is
+/// ignored: it only groups pods under their controllers, it is never evaluated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ownership {
+    /// `metadata.uid`.
+    pub uid: Option<String>,
+    /// The `metadata.ownerReferences` entry with `controller: true`.
+    pub controller: Option<OwnerReference>,
+    /// `spec.replicas` (Deployments, ReplicaSets, StatefulSets, ReplicationControllers).
+    pub replicas: Option<i64>,
+    /// `spec.suspend` (CronJobs, Jobs).
+    pub suspended: bool,
+}
+
+/// A reference to an object's controller.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct OwnerReference {
+    /// `apiVersion`, e.g. `apps/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `ReplicaSet`.
+    pub kind: String,
+    /// `name`.
+    pub name: String,
+    /// `uid`.
+    pub uid: String,
 }
 
 impl Object {

@@ -43,7 +43,7 @@ impl<'a> Document<'a> {
         match crate::decode::json_values(self.text) {
             Ok(_) => true,
             Err((values, err)) => matches!(
-                crate::decode::not_json(self.text, values.len(), &err),
+                crate::decode::not_json(self.text, values.len(), &err, true),
                 crate::decode::NotJson::JsonError
             ),
         }

@@ -612,3 +612,73 @@ metadata: {name: bad, labels: [a]}
     let err = results[1].as_ref().unwrap_err();
     assert!(err.to_string().contains("metadata.labels"), "{err}");
 }
+
+#[test]
+fn ownership_is_read_leniently() {
+    let pod = one_object(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: web-abc
+  uid: u-pod
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: other, uid: u-x}
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7f, uid: u-rs, controller: true}
+spec: {containers: [{name: c, image: nginx}]}
+",
+    );
+    assert_eq!(pod.ownership.uid.as_deref(), Some("u-pod"));
+    let controller = pod.ownership.controller.unwrap();
+    assert_eq!(
+        (
+            controller.kind.as_str(),
+            controller.name.as_str(),
+            controller.uid.as_str(),
+            controller.api_version.as_str()
+        ),
+        ("ReplicaSet", "web-7f", "u-rs", "apps/v1")
+    );
+
+    let deployment = one_object(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, ownerReferences: 3}
+spec: {replicas: 0, template: {spec: {containers: [{name: c, image: nginx}]}}}
+",
+    );
+    assert_eq!(deployment.ownership.replicas, Some(0));
+    assert_eq!(deployment.ownership.controller, None);
+    assert!(!deployment.ownership.suspended);
+
+    let cron = one_object(
+        "{\"apiVersion\": \"batch/v1\", \"kind\": \"CronJob\", \"metadata\": {\"name\": \"c\", \"uid\": \"\"},
+ \"spec\": {\"suspend\": true, \"replicas\": \"x\", \"jobTemplate\": {\"spec\": {\"template\": {\"spec\": {}}}}}}",
+    );
+    assert!(cron.ownership.suspended);
+    assert_eq!((cron.ownership.uid, cron.ownership.replicas), (None, None));
+}
+
+#[test]
+fn values_are_whole_objects_with_their_lines() {
+    let text = "# lead
+kind: PodSecurityPolicy
+metadata: {name: p}
+spec:
+  privileged: false
+  containers: [{name: c, image: x, unknownKey: kept}]
+---
+{\"kind\": \"A\"} {\"kind\": \"B\"}
+---
+a: [unclosed
+";
+    let docs = documents(text);
+    let first = docs[0].values();
+    let (value, line) = first[0].as_ref().unwrap();
+    assert_eq!(*line, 2);
+    assert_eq!(value["spec"]["privileged"], serde_json::json!(false));
+    // Not pruned to the pod model's container fields.
+    assert_eq!(value["spec"]["containers"][0]["unknownKey"], "kept");
+    let second: Vec<usize> = docs[1].values().into_iter().map(|v| v.unwrap().1).collect();
+    assert_eq!(second, [8, 8]);
+    assert!(docs[2].values()[0].is_err());
+}
