@@ -64,14 +64,17 @@ main{padding:20px 32px 40px;max-width:1280px}
 .ns.level-restricted{border-left-color:var(--restricted)}.ns.level-baseline{border-left-color:var(--baseline)}.ns.level-privileged{border-left-color:var(--privileged)}
 .ns h2{margin:0;font-size:18px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
 .ns .why{color:var(--muted);margin:4px 0 10px}
-.cols{display:grid;grid-template-columns:minmax(260px,1fr) 2fr;gap:18px}
+.cols{display:grid;grid-template-columns:minmax(280px,1fr) 2fr;gap:22px}
+.cols>div{min-width:0}
+.steps-wrap{margin-top:6px}
 h3{font-size:12px;text-transform:uppercase;letter-spacing:.6px;color:var(--muted);margin:12px 0 6px}
 table.labels,table.blockers{border-collapse:collapse;width:100%}
 table.labels td,table.labels th,table.blockers td,table.blockers th{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 table.labels th,table.blockers th{font-size:12px;color:var(--muted);font-weight:600}
 table.labels td.mode{font-weight:600}
 td.changed{background:#eef4ff}
-table.blockers td.obj{white-space:nowrap;font-weight:600}
+table.blockers td.obj{font-weight:600;width:30%;word-break:break-word}
+table.blockers td.msg{word-break:break-word}
 table.blockers .where{display:block;font-weight:400;color:var(--muted);font-size:12px}
 table.blockers code{font-family:var(--mono);font-size:12px;background:#f1f3f6;padding:0 4px;border-radius:3px}
 ol.steps{margin:0;padding:0;list-style:none;counter-reset:step}
@@ -97,6 +100,7 @@ footer{color:var(--muted);font-size:12px;margin-top:20px}
 "#;
 
 const SCRIPT: &str = r#"
+document.documentElement.setAttribute('data-script', 'ran');
 document.addEventListener('click', function (event) {
   var button = event.target.closest('button[data-copy]');
   if (button) {
@@ -198,7 +202,7 @@ pub fn render(plan: &Plan, prepared: &Prepared) -> String {
         out,
         "<section class=\"config\" id=\"configuration\"><h2>PodSecurityConfiguration</h2>\
          <p class=\"why\">{}</p><div class=\"cmd\"><code class=\"config\">{}</code>\
-         <button data-copy>copy</button></div></section>\n",
+         <button data-copy>copy</button></div></section>",
         if plan.exempt.is_empty() {
             "No namespace needs an exemption; the cluster's configuration as it is.".to_owned()
         } else {
@@ -209,6 +213,7 @@ pub fn render(plan: &Plan, prepared: &Prepared) -> String {
         },
         esc(&plan.configuration),
     );
+    out.push('\n');
     out.push_str(
         "<footer>Every decision comes from podsec's Pod Security engine; messages are upstream's.</footer>\n</main>\n",
     );
@@ -237,31 +242,59 @@ fn decision_class(d: Decision) -> &'static str {
 fn overview(out: &mut String, plan: &Plan) {
     out.push_str(
         "<table class=\"overview\"><thead><tr><th>Namespace</th><th>Passes now</th><th>Enforced now</th>\
-         <th>Plan</th><th>Next</th><th>Workloads</th></tr></thead><tbody>\n",
+         <th>Plan</th><th>Status</th><th>Workloads</th></tr></thead><tbody>\n",
     );
     for (index, ns) in plan.namespaces.iter().enumerate() {
         let r = &ns.recommendation;
-        let next = ns
-            .steps
-            .iter()
-            .find(|s| s.status != Status::Done)
-            .map_or_else(
-                || "—".to_owned(),
-                |s| {
-                    format!(
-                        "{} {}:{} <span class=\"badge {}\">{}</span>",
-                        s.mode,
-                        s.level,
-                        esc(&s.version.to_string()),
-                        s.status.as_str(),
-                        s.status.as_str()
-                    )
-                },
-            );
+        let target = match ns.decision {
+            Decision::Exempt => "exempt in the configuration".to_owned(),
+            _ => ns
+                .steps
+                .iter()
+                .rev()
+                .find(|s| s.mode == "enforce")
+                .map_or_else(String::new, |s| {
+                    format!("enforce {}:{}", s.level, esc(&s.version.to_string()))
+                }),
+        };
+        let status = status_of(ns);
+        let pending = ns.steps.iter().filter(|s| s.status != Status::Done).count();
+        let status_text = match (ns.decision, status) {
+            (Decision::Exempt, _) => "<span class=\"none\">no label change</span>".to_owned(),
+            (_, "done") => "<span class=\"badge done\">done</span>".to_owned(),
+            (_, "blocked") => {
+                let blockers = ns
+                    .steps
+                    .iter()
+                    .find(|s| s.status == Status::Blocked)
+                    .map_or(0, |s| s.blockers.len());
+                format!(
+                    "<span class=\"badge blocked\">blocked</span> {} to fix",
+                    objects(blockers)
+                )
+            }
+            _ => format!(
+                "<span class=\"badge ready\">ready</span> {pending} step{}",
+                if pending == 1 { "" } else { "s" }
+            ),
+        };
+        let size = if r.workloads == 0 {
+            "<span class=\"none\">empty</span>".to_owned()
+        } else {
+            format!(
+                "{} · {}",
+                r.workloads,
+                if r.pods == 1 {
+                    "1 pod".to_owned()
+                } else {
+                    format!("{} pods", r.pods)
+                }
+            )
+        };
         let _ = writeln!(
             out,
-            "<tr class=\"{}\"><td><a href=\"#ns-{index}\">{}</a></td><td><span class=\"pill {}\">{}</span></td>\
-             <td>{}</td><td><span class=\"badge {}\">{}</span></td><td>{next}</td><td>{} · {}</td></tr>",
+            "<tr class=\"{} status-{status}\"><td><a href=\"#ns-{index}\">{}</a></td><td><span class=\"pill {}\">{}</span></td>\
+             <td>{}</td><td><span class=\"badge {}\">{}</span> {target}</td><td>{status_text}</td><td>{size}</td></tr>",
             level_class(r.strictest),
             esc(&ns.name),
             level_class(r.strictest),
@@ -269,12 +302,6 @@ fn overview(out: &mut String, plan: &Plan) {
             esc(&r.current.enforce),
             decision_class(ns.decision),
             ns.decision.as_str(),
-            r.workloads,
-            if r.pods == 1 {
-                "1 pod".to_owned()
-            } else {
-                format!("{} pods", r.pods)
-            },
         );
     }
     out.push_str("</tbody></table>\n");
@@ -331,7 +358,7 @@ fn offender_rows(out: &mut String, list: &[Offender]) {
             }
             let _ = writeln!(
                 out,
-                "<td><code>{}</code></td><td>{}</td></tr>",
+                "<td><code>{}</code></td><td class=\"msg\">{}</td></tr>",
                 esc(b.check),
                 esc(&b.message())
             );
@@ -378,7 +405,11 @@ fn namespace(out: &mut String, index: usize, ns: &NamespacePlan) {
         ("audit", &r.current.audit),
         ("warn", &r.current.warn),
     ];
-    for (mode, (now, planned)) in planned_labels(ns).into_iter().rev() {
+    let mut rows = planned_labels(ns);
+    for mode in ["warn", "audit", "enforce"] {
+        let Some((now, planned)) = rows.remove(mode) else {
+            continue;
+        };
         let effective = policy_now
             .iter()
             .find(|(m, _)| *m == mode)
@@ -408,6 +439,7 @@ fn namespace(out: &mut String, index: usize, ns: &NamespacePlan) {
     if r.current.exempt {
         out.push_str("<p class=\"none\">Exempt by the cluster's configuration.</p>");
     }
+    out.push_str("</div><div>\n");
     if let Some(next) = r.next_level {
         let _ = write!(
             out,
@@ -418,7 +450,7 @@ fn namespace(out: &mut String, index: usize, ns: &NamespacePlan) {
     } else {
         out.push_str("<h3>Blockers</h3><p class=\"none\">None: everything passes restricted.</p>");
     }
-    out.push_str("</div><div>\n<h3>Steps</h3>");
+    out.push_str("</div></div>\n<div class=\"steps-wrap\"><h3>Steps</h3>");
     if ns.steps.is_empty() {
         out.push_str(
             "<p class=\"none\">No label change: exempt it in the PodSecurityConfiguration below.</p>",
@@ -481,5 +513,5 @@ fn namespace(out: &mut String, index: usize, ns: &NamespacePlan) {
         }
         out.push_str("</ol>\n");
     }
-    out.push_str("</div></div>\n</section>\n");
+    out.push_str("</div>\n</section>\n");
 }

@@ -334,9 +334,6 @@ pub struct UnitResult {
     /// Where each level passes.
     #[serde(skip)]
     pub passes: std::sync::Arc<Passes>,
-    /// Index of its distinct pod (template) in the analysis' cache.
-    #[serde(skip)]
-    pub spec: usize,
 }
 
 /// How the recommended enforce label compares with the namespace's current one.
@@ -368,9 +365,6 @@ pub struct Offender {
     /// The object.
     #[serde(flatten)]
     pub object: ObjectRef,
-    /// Index of its unit in [`Analysis::units`].
-    #[serde(skip)]
-    pub unit: usize,
     /// The failed checks.
     pub blockers: Vec<Blocker>,
 }
@@ -432,9 +426,6 @@ pub struct NamespaceResult {
     pub next_level: Option<Level>,
     /// The objects that fail the next stricter level at `latest`, and why.
     pub blockers: Vec<Offender>,
-    /// Where each level passes for all its units.
-    #[serde(skip)]
-    pub passes: Passes,
 }
 
 /// The whole analysis.
@@ -539,7 +530,6 @@ pub fn analyse(
                 versions: range(&versions, &passes, strictest),
                 next,
                 passes,
-                spec,
             }
         })
         .collect();
@@ -637,7 +627,6 @@ pub fn analyse(
                 violating,
                 next_level,
                 blockers,
-                passes,
             }
         })
         .collect();
@@ -677,9 +666,62 @@ pub fn offenders(
             let item = &inventory.items[units[u].item];
             Offender {
                 object: item.at.clone(),
-                unit: u,
                 blockers: blockers(&item.evaluate(registry, policy)),
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions() -> Versions {
+        Versions::of(Registry::builtin())
+    }
+
+    #[test]
+    fn epochs_group_versions_with_the_same_checks() {
+        let v = versions();
+        let restricted = v.epochs(Level::Restricted);
+        // latest evaluates as the newest version.
+        let last = v.list().len() - 1;
+        assert_eq!(restricted[last], restricted[last - 1]);
+        // seccompProfile_restricted starts at v1.19: a new epoch there.
+        assert_eq!(restricted[19], 19);
+        assert_eq!(restricted[18], restricted[17]);
+        assert_eq!(v.index_of(Version::v1(5)), 5);
+        assert_eq!(v.index_of(Version::v1(9999)), last - 1);
+        assert_eq!(v.index_of(Version::Latest), last);
+    }
+
+    #[test]
+    fn ranges_end_at_latest_and_name_older_runs() {
+        let v = versions();
+        let n = v.list().len();
+        // Passes at v1.0–v1.3, fails v1.4–v1.9, passes from v1.10 to latest.
+        let flags: Vec<bool> = (0..n).map(|i| i <= 3 || i >= 10).collect();
+        let passes = Passes {
+            baseline: flags,
+            restricted: vec![false; n],
+        };
+        let r = range(&v, &passes, Level::Baseline);
+        assert_eq!(r.oldest, Version::v1(10));
+        assert_eq!(r.newest, v.newest());
+        assert_eq!(
+            r.also,
+            [Span {
+                from: Version::v1(0),
+                to: Version::v1(3)
+            }]
+        );
+        assert_eq!(
+            r.to_string(),
+            format!("v1.10–{} and latest (also v1.0–v1.3)", v.newest())
+        );
+        assert_eq!(passes.strictest(), Level::Baseline);
+        // Privileged passes everywhere.
+        let p = range(&v, &passes, Level::Privileged);
+        assert_eq!((p.oldest, p.also.len()), (Version::v1(0), 0));
+    }
 }

@@ -79,15 +79,15 @@ fn namespace(out: &mut String, ns: &NamespaceResult, units: &[UnitResult]) {
         );
         offenders(out, &ns.violating, "    ");
     }
-    if let Some(next) = ns.next_level {
-        if !ns.blockers.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {next} is blocked by {}:",
-                objects(ns.blockers.len())
-            );
-            offenders(out, &ns.blockers, "    ");
-        }
+    if let Some(next) = ns.next_level
+        && !ns.blockers.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "  {next} is blocked by {}:",
+            objects(ns.blockers.len())
+        );
+        offenders(out, &ns.blockers, "    ");
     }
     if ns.units.is_empty() {
         let _ = writeln!(out, "  no workloads or pods");
