@@ -350,9 +350,13 @@ pub fn build(prepared: &Prepared) -> Plan {
                         "them"
                     },
                 ),
-                (level, _) => format!(
-                    "it passes {level} now: warn and audit restricted, enforce {level}, then restricted once its blockers are fixed"
+                (level, _) if level > ns.current.policy.enforce.level => format!(
+                    "it passes {level} now: warn and audit restricted, enforce {level} now, then restricted once its blockers are fixed"
                 ),
+                _ => {
+                    "warn and audit restricted now; enforce restricted once its blockers are fixed"
+                        .to_owned()
+                }
             };
             (Decision::Restrict, reason, goal, steps)
         };

@@ -45,8 +45,9 @@ pub struct Versions {
 impl Versions {
     /// The versions of `registry`, with the epochs of identical checks.
     pub fn of(registry: &Registry) -> Self {
-        let Version::Release { minor: newest, .. } = registry.newest() else {
-            unreachable!("the newest version is numbered")
+        let newest = match registry.newest() {
+            Version::Release { minor, .. } => minor,
+            Version::Latest => 0,
         };
         let mut list: Vec<Version> = (0..=newest).map(Version::v1).collect();
         list.push(Version::Latest);
@@ -476,21 +477,20 @@ pub fn analyse(
     let versions = Versions::of(registry);
     let units = inventory.units();
 
-    // Distinct pods (templates): identical replicas are evaluated once.
-    let mut distinct: HashMap<
-        (
-            &podsec_policy::model::PodMetadata,
-            &podsec_policy::model::PodSpec,
-        ),
-        usize,
-    > = HashMap::new();
+    // Distinct pods (templates): identical replicas are evaluated once. The checks read
+    // the annotations and the spec only (never the name or namespace).
+    type Key<'a> = (
+        &'a BTreeMap<String, String>,
+        &'a podsec_policy::model::PodSpec,
+    );
+    let mut distinct: HashMap<Key<'_>, usize> = HashMap::new();
     let mut firsts: Vec<usize> = Vec::new();
     let spec_of: Vec<usize> = units
         .iter()
         .map(|u| {
             let item = &inventory.items[u.item];
             *distinct
-                .entry((&item.metadata, &item.spec))
+                .entry((&item.metadata.annotations, &item.spec))
                 .or_insert_with(|| {
                     firsts.push(u.item);
                     firsts.len() - 1
