@@ -20,6 +20,10 @@ pub enum Error {
         #[source]
         source: KubeconfigError,
     },
+    /// The default kubeconfig (`$KUBECONFIG`, else `~/.kube/config`) could not be read or
+    /// used.
+    #[error("loading kubeconfig ($KUBECONFIG, else ~/.kube/config): {0}")]
+    DefaultKubeconfig(#[source] KubeconfigError),
     /// No kubeconfig was given and this is not running in a pod.
     #[error("loading in-cluster configuration: {0}")]
     InCluster(#[source] InClusterError),
@@ -57,4 +61,72 @@ pub async fn client(kubeconfig: Option<&Path>, qps: f32, burst: u32) -> Result<C
 pub fn client_from_config(config: Config, qps: f32, burst: u32) -> Result<Client, Error> {
     let builder = ClientBuilder::try_from(config).map_err(Error::Client)?;
     Ok(builder.with_layer(&RateLimitLayer::new(qps, burst)).build())
+}
+
+/// A client for one kubeconfig context, and how reports name it.
+#[derive(Clone)]
+pub struct Connection {
+    /// The client.
+    pub client: Client,
+    /// The context's name (empty when the kubeconfig names none).
+    pub context: String,
+    /// The API server's URL.
+    pub server: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("context", &self.context)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client for `context` (else the current context) of the kubeconfig `kubeconfig` (else
+/// `$KUBECONFIG`, else `~/.kube/config`), as kubectl picks it; rate limited with
+/// `qps`/`burst` as [`client`] is.
+///
+/// Must be called inside a tokio runtime.
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    qps: f32,
+    burst: u32,
+) -> Result<Connection, Error> {
+    let (file, wrap): (Kubeconfig, Box<dyn Fn(KubeconfigError) -> Error>) = match kubeconfig {
+        Some(path) => {
+            let wrap = {
+                let path = path.to_owned();
+                move |source| Error::Kubeconfig {
+                    path: path.clone(),
+                    source,
+                }
+            };
+            let file = Kubeconfig::read_from(path).map_err(&wrap)?;
+            (file, Box::new(wrap))
+        }
+        None => (
+            Kubeconfig::read().map_err(Error::DefaultKubeconfig)?,
+            Box::new(Error::DefaultKubeconfig),
+        ),
+    };
+    let name = context
+        .map(str::to_owned)
+        .or_else(|| file.current_context.clone())
+        .unwrap_or_default();
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..KubeConfigOptions::default()
+    };
+    let config = Config::from_custom_kubeconfig(file, &options)
+        .await
+        .map_err(wrap)?;
+    let server = config.cluster_url.to_string();
+    let server = server.strip_suffix('/').unwrap_or(&server).to_owned();
+    Ok(Connection {
+        client: client_from_config(config, qps, burst)?,
+        context: name,
+        server,
+    })
 }

@@ -17,6 +17,11 @@
 //! * [`apiserver_version`]: the cluster's Kubernetes version from `GET /version` (its
 //!   emulation version when it reports one), what `latest` means to the cluster's built-in
 //!   Pod Security Admission (`podsec serve --emulation-version auto`).
+//! * [`connect`]: a client for a kubeconfig context (`--kubeconfig`, `--context`, else
+//!   `$KUBECONFIG` / `~/.kube/config` and its current context), for the CLI.
+//! * [`listing`]: cluster-wide, paginated LIST of namespaces, pods and every workload kind,
+//!   page by page, restarting once on an expired continue token.
+//! * [`apply`]: server-side apply of `wgpolicyk8s.io/v1alpha2` policy reports.
 //! * `testing` (feature `testing`): [`testing::FakeApiServer`], an in-process stand-in of the
 //!   Kubernetes API for tests.
 //!
@@ -43,8 +48,10 @@
 //! # }
 //! ```
 
+pub mod apply;
 mod client;
 mod errors;
+pub mod listing;
 mod namespaces;
 mod pods;
 mod ratelimit;
@@ -53,7 +60,7 @@ mod version;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{Error, client, client_from_config};
+pub use client::{Connection, Error, client, client_from_config, connect};
 pub use namespaces::{NamespaceCache, Readiness};
 pub use pods::LivePodLister;
 pub use ratelimit::{RateLimit, RateLimitLayer};

@@ -8,6 +8,21 @@
 //!   server's `410 Gone` `ERROR` event, `Expired: too old resource version: N (M)`);
 //! * `GET /api/v1/namespaces/<name>`: the namespace, or a `404 NotFound` Status;
 //! * `GET /api/v1/namespaces/<ns>/pods`: the pod list, in name order;
+//! * LIST, cluster-wide and per namespace, at their real paths, of pods,
+//!   replicationcontrollers and podtemplates (`/api/v1/<resource>`,
+//!   `/api/v1/namespaces/<ns>/<resource>`), deployments, replicasets, statefulsets and
+//!   daemonsets (`/apis/apps/v1/...`), jobs and cronjobs (`/apis/batch/v1/...`), and
+//!   `wgpolicyk8s.io/v1alpha2` policyreports (namespaced) and clusterpolicyreports: items in
+//!   namespace then name order, without `kind`/`apiVersion` (as the API server writes list
+//!   items). `?limit=N` pages the list: `metadata.continue` is an opaque token naming the
+//!   last item served, `metadata.remainingItemCount` counts what is left; a bad token is a
+//!   `400 BadRequest`, an expired one a `410 Expired`. `GET /api/v1/namespaces` pages too.
+//! * `PATCH /apis/wgpolicyk8s.io/v1alpha2/namespaces/<ns>/policyreports/<name>` and
+//!   `PATCH /apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/<name>`: server-side apply
+//!   (`Content-Type: application/apply-patch+yaml`, a JSON body, `fieldManager` required):
+//!   the object is stored (uid, resourceVersion, `managedFields` with the field manager)
+//!   and answered, `201` when created, `200` when replaced; `GET` of the same paths answers
+//!   the stored object.
 //! * `GET /version`: the API server's version (`v1.37.0` unless set), settable at runtime as
 //!   a `gitVersion` ([`FakeApiServer::set_version`]) or as any JSON body
 //!   ([`FakeApiServer::set_version_json`]), and able to fail on its own
@@ -18,8 +33,11 @@
 //! namespace the `kubernetes.io/metadata.name` label, and numbers every change with a new
 //! resourceVersion.
 //!
-//! Test controls: change namespaces and pods; hold watch events back (a namespace the watch
-//! has not seen yet); expire resourceVersions (open watches get `410 Gone` and must re-list);
+//! Test controls: change namespaces and pods; add any object of the kinds above
+//! ([`FakeApiServer::add_object`]); forbid listing a resource (`403 Forbidden`, as RBAC
+//! answers) or stop serving it (`404 NotFound`); expire continue tokens (`410 Expired`, at
+//! once or after some pages); read back applied objects and their field managers; hold
+//! watch events back (a namespace the watch has not seen yet); expire resourceVersions (open watches get `410 Gone` and must re-list);
 //! end open watch streams; delay responses; fail every request with a `500`; stop the
 //! listener (connections refused, open connections cut) and start it again on the same port.
 //! Every request is logged for assertions.
@@ -102,7 +120,18 @@ struct Data {
     rv: u64,
     uids: u64,
     namespaces: BTreeMap<String, StoredNamespace>,
-    pods: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Objects other than namespaces, by resource, then by (namespace, name).
+    objects: BTreeMap<ResourceKey, BTreeMap<(String, String), Value>>,
+    /// Resources (plural names) whose LIST is forbidden (`403`).
+    forbidden: Vec<String>,
+    /// Resources (plural names) not served (`404`).
+    unserved: Vec<String>,
+    /// Continue tokens of an older generation are expired (`410`).
+    token_generation: u64,
+    /// Expire continue tokens after this many more paged responses.
+    expire_after_pages: Option<usize>,
+    /// Server-side applies, in order.
+    applies: Vec<Applied>,
     /// Namespace changes after `compacted`, for watches that resume.
     history: Vec<Change>,
     /// Watches from a resourceVersion below this get `410 Gone`.
@@ -118,6 +147,145 @@ struct Data {
     version: Value,
     /// `GET /version` fails with a `500`.
     version_failing: bool,
+}
+
+/// A resource: its API group (`""` for the core group) and its plural name.
+type ResourceKey = (String, String);
+
+/// One server-side apply the stand-in served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// `group/version` of the path.
+    pub api_version: String,
+    /// The resource's plural name (`policyreports`).
+    pub resource: String,
+    /// The namespace of the path (`None` for a cluster-scoped resource).
+    pub namespace: Option<String>,
+    /// The object's name.
+    pub name: String,
+    /// The `fieldManager` query parameter.
+    pub field_manager: String,
+    /// Whether `force=true` was given.
+    pub force: bool,
+}
+
+/// A resource the stand-in serves besides namespaces.
+#[derive(Debug, Clone, Copy)]
+struct Served {
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+}
+
+/// Every resource the stand-in serves besides namespaces.
+const SERVED: &[Served] = &[
+    Served {
+        group: "",
+        version: "v1",
+        plural: "pods",
+        kind: "Pod",
+        namespaced: true,
+    },
+    Served {
+        group: "",
+        version: "v1",
+        plural: "replicationcontrollers",
+        kind: "ReplicationController",
+        namespaced: true,
+    },
+    Served {
+        group: "",
+        version: "v1",
+        plural: "podtemplates",
+        kind: "PodTemplate",
+        namespaced: true,
+    },
+    Served {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+    },
+    Served {
+        group: "apps",
+        version: "v1",
+        plural: "replicasets",
+        kind: "ReplicaSet",
+        namespaced: true,
+    },
+    Served {
+        group: "apps",
+        version: "v1",
+        plural: "statefulsets",
+        kind: "StatefulSet",
+        namespaced: true,
+    },
+    Served {
+        group: "apps",
+        version: "v1",
+        plural: "daemonsets",
+        kind: "DaemonSet",
+        namespaced: true,
+    },
+    Served {
+        group: "batch",
+        version: "v1",
+        plural: "jobs",
+        kind: "Job",
+        namespaced: true,
+    },
+    Served {
+        group: "batch",
+        version: "v1",
+        plural: "cronjobs",
+        kind: "CronJob",
+        namespaced: true,
+    },
+    Served {
+        group: "wgpolicyk8s.io",
+        version: "v1alpha2",
+        plural: "policyreports",
+        kind: "PolicyReport",
+        namespaced: true,
+    },
+    Served {
+        group: "wgpolicyk8s.io",
+        version: "v1alpha2",
+        plural: "clusterpolicyreports",
+        kind: "ClusterPolicyReport",
+        namespaced: false,
+    },
+];
+
+impl Served {
+    fn by_kind(api_version: &str, kind: &str) -> Option<Served> {
+        SERVED
+            .iter()
+            .copied()
+            .find(|s| s.kind == kind && s.api_version() == api_version)
+    }
+
+    fn by_path(group: &str, version: &str, plural: &str) -> Option<Served> {
+        SERVED
+            .iter()
+            .copied()
+            .find(|s| s.group == group && s.version == version && s.plural == plural)
+    }
+
+    fn api_version(self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    fn key(self) -> ResourceKey {
+        (self.group.to_owned(), self.plural.to_owned())
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -249,7 +417,9 @@ impl FakeApiServer {
         let mut data = lock(&self.state.data);
         data.rv += 1;
         let rv = data.rv;
-        data.pods.remove(name);
+        for objects in data.objects.values_mut() {
+            objects.retain(|(namespace, _), _| namespace != name);
+        }
         if let Some(mut namespace) = data.namespaces.remove(name) {
             namespace.rv = rv;
             self.publish(&mut data, "DELETED", namespace);
@@ -276,21 +446,132 @@ impl FakeApiServer {
     /// required, `apiVersion`, `kind`, `metadata.namespace` and `metadata.resourceVersion`
     /// are filled in.
     pub fn add_pod(&self, namespace: &str, mut pod: Value) {
-        let mut data = lock(&self.state.data);
-        data.rv += 1;
-        let rv = data.rv;
-        let name = pod["metadata"]["name"]
-            .as_str()
-            .expect("the pod has metadata.name")
-            .to_owned();
         pod["apiVersion"] = json!("v1");
         pod["kind"] = json!("Pod");
         pod["metadata"]["namespace"] = json!(namespace);
-        pod["metadata"]["resourceVersion"] = json!(rv.to_string());
-        data.pods
-            .entry(namespace.to_owned())
+        self.add_object(pod);
+    }
+
+    /// Adds (or replaces) any object the stand-in serves, by its `apiVersion` and `kind`: a
+    /// `Namespace` (its labels kept, as [`FakeApiServer::create_namespace`]), a pod, a
+    /// workload of any kind listed in the module documentation, a policy report.
+    /// `metadata.name` is required, and `metadata.namespace` for a namespaced kind;
+    /// `metadata.uid` (unless given), `metadata.resourceVersion` and
+    /// `metadata.creationTimestamp` are filled in.
+    ///
+    /// # Panics
+    /// On a kind the stand-in does not serve, or a missing name or namespace.
+    pub fn add_object(&self, mut object: Value) {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
+        let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .expect("the object has metadata.name")
+            .to_owned();
+        if kind == "Namespace" && api_version == "v1" {
+            let labels: BTreeMap<String, String> = object["metadata"]["labels"]
+                .as_object()
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.create_namespace(&name, labels);
+            return;
+        }
+        let served = Served::by_kind(&api_version, &kind)
+            .unwrap_or_else(|| panic!("the stand-in does not serve {api_version} {kind}"));
+        let namespace = if served.namespaced {
+            object["metadata"]["namespace"]
+                .as_str()
+                .expect("a namespaced object has metadata.namespace")
+                .to_owned()
+        } else {
+            String::new()
+        };
+        let mut data = lock(&self.state.data);
+        data.rv += 1;
+        data.uids += 1;
+        let rv = data.rv;
+        if object["metadata"]["uid"].as_str().is_none() {
+            object["metadata"]["uid"] = json!(format!("00000000-0000-0000-0001-{:012}", data.uids));
+        }
+        object["metadata"]["resourceVersion"] = json!(rv.to_string());
+        if object["metadata"]["creationTimestamp"].is_null() {
+            object["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+        }
+        data.objects
+            .entry(served.key())
             .or_default()
-            .insert(name, pod);
+            .insert((namespace, name), object);
+    }
+
+    /// Makes every LIST of `resource` (its plural name: `pods`, `deployments`,
+    /// `namespaces`, ...) answer `403 Forbidden`, as RBAC does for an anonymous user.
+    pub fn forbid(&self, resource: &str) {
+        lock(&self.state.data).forbidden.push(resource.to_owned());
+    }
+
+    /// Makes `resource` (its plural name) unserved: `404 NotFound`, as an API server that
+    /// does not have that API group or version answers.
+    pub fn unserve(&self, resource: &str) {
+        lock(&self.state.data).unserved.push(resource.to_owned());
+    }
+
+    /// Expires every continue token handed out so far: continuing a list with one gets
+    /// `410 Expired`, as after etcd compaction.
+    pub fn expire_continue_tokens(&self) {
+        lock(&self.state.data).token_generation += 1;
+    }
+
+    /// Expires the continue tokens handed out so far once `pages` more paged responses
+    /// (responses with a continue token) have been served: a listing in progress then hits
+    /// `410 Expired` on its next page.
+    pub fn expire_continue_tokens_after(&self, pages: usize) {
+        let mut data = lock(&self.state.data);
+        if pages == 0 {
+            data.token_generation += 1;
+            data.expire_after_pages = None;
+        } else {
+            data.expire_after_pages = Some(pages);
+        }
+    }
+
+    /// The stored object of `kind` (`apiVersion` `api_version`) named `name` in `namespace`
+    /// (`None` for a cluster-scoped kind): what was added or applied.
+    pub fn object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let served = Served::by_kind(api_version, kind)?;
+        let data = lock(&self.state.data);
+        data.objects
+            .get(&served.key())?
+            .get(&(namespace.unwrap_or_default().to_owned(), name.to_owned()))
+            .cloned()
+    }
+
+    /// Every stored object of `kind` (`apiVersion` `api_version`), in namespace then name
+    /// order.
+    pub fn objects(&self, api_version: &str, kind: &str) -> Vec<Value> {
+        let Some(served) = Served::by_kind(api_version, kind) else {
+            return Vec::new();
+        };
+        let data = lock(&self.state.data);
+        data.objects
+            .get(&served.key())
+            .map(|objects| objects.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every server-side apply served so far, in order.
+    pub fn applies(&self) -> Vec<Applied> {
+        lock(&self.state.data).applies.clone()
     }
 
     /// Holds namespace watch events back from open watches until
@@ -490,7 +771,24 @@ fn router(state: Arc<ApiState>) -> Router {
         .route("/version", get(version))
         .route("/api/v1/namespaces", get(namespaces))
         .route("/api/v1/namespaces/{name}", get(namespace))
-        .route("/api/v1/namespaces/{namespace}/pods", get(pods))
+        .route("/api/v1/{resource}", get(list_core))
+        .route(
+            "/api/v1/namespaces/{namespace}/{resource}",
+            get(list_core_in),
+        )
+        .route("/apis/{group}/{version}/{resource}", get(list_group))
+        .route(
+            "/apis/{group}/{version}/{resource}/{name}",
+            get(get_cluster_object).patch(apply_cluster_object),
+        )
+        .route(
+            "/apis/{group}/{version}/namespaces/{namespace}/{resource}",
+            get(list_group_in),
+        )
+        .route(
+            "/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}",
+            get(get_namespaced_object).patch(apply_namespaced_object),
+        )
         .fallback(not_found_path)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -512,8 +810,9 @@ async fn gate(
             Some(query) => format!("{} {}?{query}", request.method(), uri.path()),
             None => format!("{} {}", request.method(), uri.path()),
         };
+        // `/api/v1/namespaces` and `/api/v1/namespaces/<name>`, not what is in them.
         if uri.path().starts_with("/api/v1/namespaces")
-            && !uri.path().ends_with("/pods")
+            && uri.path().split('/').count() <= 5
             && !metadata_only(request.headers())
         {
             data.full_namespace_requests += 1;
@@ -617,23 +916,36 @@ async fn namespaces(
     if query.get("watch").is_some_and(|w| w == "1" || w == "true") {
         return watch_namespaces(&state, &query, meta);
     }
-    let data = lock(&state.data);
-    let items: Vec<Value> = data
-        .namespaces
-        .values()
-        .map(|ns| namespace_json(ns, meta))
-        .collect();
+    let mut data = lock(&state.data);
+    if let Some(denied) = denied(&data, "", "namespaces", None) {
+        return denied;
+    }
     let (api_version, kind) = if meta {
         ("meta.k8s.io/v1", "PartialObjectMetadataList")
     } else {
         ("v1", "NamespaceList")
     };
+    let keys: Vec<(String, String)> = data
+        .namespaces
+        .keys()
+        .map(|name| (String::new(), name.clone()))
+        .collect();
+    let page = match paginate(&mut data, &keys, &query) {
+        Ok(page) => page,
+        Err(response) => return *response,
+    };
+    let items: Vec<Value> = page
+        .keys
+        .iter()
+        .filter_map(|(_, name)| data.namespaces.get(name))
+        .map(|ns| namespace_json(ns, meta))
+        .collect();
     json_response(
         StatusCode::OK,
         &json!({
             "kind": kind,
             "apiVersion": api_version,
-            "metadata": {"resourceVersion": data.rv.to_string()},
+            "metadata": page.metadata(data.rv),
             "items": items,
         }),
     )
@@ -809,20 +1121,510 @@ async fn namespace(
     }
 }
 
-async fn pods(State(state): State<Arc<ApiState>>, Path(namespace): Path<String>) -> Response {
-    let data = lock(&state.data);
-    let items: Vec<&Value> = data
-        .pods
-        .get(&namespace)
-        .map(|pods| pods.values().collect())
+/// `403 Forbidden` for a forbidden resource, `404 NotFound` for an unserved one, as the API
+/// server words them for an anonymous user.
+fn denied(data: &Data, group: &str, plural: &str, namespace: Option<&str>) -> Option<Response> {
+    if data.unserved.iter().any(|r| r == plural) {
+        return Some(not_found_response());
+    }
+    if !data.forbidden.iter().any(|r| r == plural) {
+        return None;
+    }
+    let qualified = if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
+    };
+    let scope = match namespace {
+        Some(namespace) => format!("in the namespace \"{namespace}\""),
+        None => "at the cluster scope".to_owned(),
+    };
+    Some(status_response(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "{qualified} is forbidden: User \"system:anonymous\" cannot list resource \"{plural}\" in API group \"{group}\" {scope}"
+        ),
+        "Forbidden",
+        Some(json!({"group": group, "kind": plural})),
+    ))
+}
+
+fn not_found_response() -> Response {
+    status_response(
+        StatusCode::NOT_FOUND,
+        "the server could not find the requested resource",
+        "NotFound",
+        None,
+    )
+}
+
+/// One page of a list: the keys to serve, and where the list goes on.
+struct Page {
+    keys: Vec<(String, String)>,
+    continue_token: Option<String>,
+    remaining: usize,
+}
+
+impl Page {
+    /// The list's `metadata`.
+    fn metadata(&self, rv: u64) -> Value {
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if let Some(token) = &self.continue_token {
+            metadata["continue"] = json!(token);
+            metadata["remainingItemCount"] = json!(self.remaining);
+        }
+        metadata
+    }
+}
+
+/// A continue token: opaque to clients (hex of a small JSON object).
+fn encode_token(generation: u64, rv: u64, last: &(String, String)) -> String {
+    let text = json!({"g": generation, "rv": rv, "start": [last.0, last.1]}).to_string();
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The generation and last key of a continue token.
+fn decode_token(token: &str) -> Option<(u64, (String, String))> {
+    if !token.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect();
+    let value: Value = serde_json::from_slice(&bytes?).ok()?;
+    let generation = value["g"].as_u64()?;
+    let start = value["start"].as_array()?;
+    let namespace = start.first()?.as_str()?.to_owned();
+    let name = start.get(1)?.as_str()?.to_owned();
+    Some((generation, (namespace, name)))
+}
+
+/// Applies `limit` and `continue` to `keys` (sorted), as the API server pages a list.
+fn paginate(
+    data: &mut Data,
+    keys: &[(String, String)],
+    query: &HashMap<String, String>,
+) -> Result<Page, Box<Response>> {
+    let limit: usize = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 0,
+        Some(Ok(limit)) => limit,
+        Some(Err(_)) => {
+            return Err(Box::new(status_response(
+                StatusCode::BAD_REQUEST,
+                "limit: Invalid value: must be a non-negative integer",
+                "BadRequest",
+                None,
+            )));
+        }
+    };
+    let start = match query.get("continue").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(token) => {
+            let Some((generation, last)) = decode_token(token) else {
+                return Err(Box::new(status_response(
+                    StatusCode::BAD_REQUEST,
+                    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+                    "BadRequest",
+                    None,
+                )));
+            };
+            if generation != data.token_generation {
+                return Err(Box::new(status_response(
+                    StatusCode::GONE,
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+                    "Expired",
+                    None,
+                )));
+            }
+            keys.partition_point(|key| *key <= last)
+        }
+    };
+    let rest = &keys[start..];
+    let take = if limit == 0 {
+        rest.len()
+    } else {
+        limit.min(rest.len())
+    };
+    let page_keys = rest[..take].to_vec();
+    let remaining = rest.len() - take;
+    let continue_token = if remaining > 0 {
+        let last = page_keys.last().cloned().unwrap_or_default();
+        let token = encode_token(data.token_generation, data.rv, &last);
+        if let Some(pages) = &mut data.expire_after_pages {
+            *pages -= 1;
+            if *pages == 0 {
+                data.expire_after_pages = None;
+                data.token_generation += 1;
+            }
+        }
+        Some(token)
+    } else {
+        None
+    };
+    Ok(Page {
+        keys: page_keys,
+        continue_token,
+        remaining,
+    })
+}
+
+/// LIST of a served resource, cluster-wide (`namespace` `None`) or in one namespace.
+fn list_objects(
+    state: &ApiState,
+    group: &str,
+    version: &str,
+    plural: &str,
+    namespace: Option<&str>,
+    query: &HashMap<String, String>,
+) -> Response {
+    let Some(served) = Served::by_path(group, version, plural) else {
+        return not_found_response();
+    };
+    if namespace.is_some() && !served.namespaced {
+        return not_found_response();
+    }
+    let mut data = lock(&state.data);
+    if let Some(denied) = denied(&data, group, plural, namespace) {
+        return denied;
+    }
+    let keys: Vec<(String, String)> = data
+        .objects
+        .get(&served.key())
+        .map(|objects| {
+            objects
+                .keys()
+                .filter(|(ns, _)| namespace.is_none_or(|n| n == ns))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
+    let page = match paginate(&mut data, &keys, query) {
+        Ok(page) => page,
+        Err(response) => return *response,
+    };
+    let objects = data.objects.get(&served.key());
+    let items: Vec<Value> = page
+        .keys
+        .iter()
+        .filter_map(|key| objects?.get(key))
+        .map(|object| {
+            let mut item = object.clone();
+            if let Some(map) = item.as_object_mut() {
+                map.remove("kind");
+                map.remove("apiVersion");
+            }
+            item
+        })
+        .collect();
     json_response(
         StatusCode::OK,
         &json!({
-            "kind": "PodList",
-            "apiVersion": "v1",
-            "metadata": {"resourceVersion": data.rv.to_string()},
+            "kind": format!("{}List", served.kind),
+            "apiVersion": served.api_version(),
+            "metadata": page.metadata(data.rv),
             "items": items,
         }),
     )
+}
+
+async fn list_core(
+    State(state): State<Arc<ApiState>>,
+    Path(resource): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    list_objects(&state, "", "v1", &resource, None, &query)
+}
+
+async fn list_core_in(
+    State(state): State<Arc<ApiState>>,
+    Path((namespace, resource)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    list_objects(&state, "", "v1", &resource, Some(&namespace), &query)
+}
+
+async fn list_group(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, resource)): Path<(String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    list_objects(&state, &group, &version, &resource, None, &query)
+}
+
+async fn list_group_in(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, namespace, resource)): Path<(String, String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    list_objects(
+        &state,
+        &group,
+        &version,
+        &resource,
+        Some(&namespace),
+        &query,
+    )
+}
+
+/// GET of one stored object.
+fn get_object(
+    state: &ApiState,
+    group: &str,
+    version: &str,
+    plural: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Response {
+    let Some(served) = Served::by_path(group, version, plural) else {
+        return not_found_response();
+    };
+    if served.namespaced != namespace.is_some() {
+        return not_found_response();
+    }
+    let data = lock(&state.data);
+    let key = (namespace.unwrap_or_default().to_owned(), name.to_owned());
+    match data.objects.get(&served.key()).and_then(|o| o.get(&key)) {
+        Some(object) => json_response(StatusCode::OK, object),
+        None => {
+            let qualified = if group.is_empty() {
+                plural.to_owned()
+            } else {
+                format!("{plural}.{group}")
+            };
+            status_response(
+                StatusCode::NOT_FOUND,
+                &format!("{qualified} \"{name}\" not found"),
+                "NotFound",
+                Some(json!({"name": name, "group": group, "kind": plural})),
+            )
+        }
+    }
+}
+
+async fn get_cluster_object(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, resource, name)): Path<(String, String, String, String)>,
+) -> Response {
+    get_object(&state, &group, &version, &resource, None, &name)
+}
+
+async fn get_namespaced_object(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, namespace, resource, name)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+) -> Response {
+    get_object(&state, &group, &version, &resource, Some(&namespace), &name)
+}
+
+/// What a server-side apply names: the path and the query.
+struct ApplyTarget<'a> {
+    group: &'a str,
+    version: &'a str,
+    plural: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+/// Server-side apply of a policy report: the object is stored as applied (uid and
+/// creationTimestamp kept from an existing one), with the field manager in
+/// `managedFields`.
+fn apply_object(
+    state: &ApiState,
+    target: &ApplyTarget<'_>,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let Some(served) = Served::by_path(target.group, target.version, target.plural)
+        .filter(|s| s.group == "wgpolicyk8s.io")
+    else {
+        return status_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the server does not allow this method on the requested resource",
+            "MethodNotAllowed",
+            None,
+        );
+    };
+    if served.namespaced != target.namespace.is_some() {
+        return not_found_response();
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/apply-patch+yaml") {
+        return status_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!(
+                "the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got {content_type:?})"
+            ),
+            "UnsupportedMediaType",
+            None,
+        );
+    }
+    let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return status_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            "Invalid",
+            None,
+        );
+    };
+    let mut object: Value = match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Value::Object(map),
+        _ => {
+            return status_response(
+                StatusCode::BAD_REQUEST,
+                "error decoding patch: the stand-in accepts JSON apply patches only",
+                "BadRequest",
+                None,
+            );
+        }
+    };
+    if object["apiVersion"].as_str() != Some(served.api_version().as_str())
+        || object["kind"].as_str() != Some(served.kind)
+    {
+        return status_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "the apiVersion and kind of the object ({} {}) do not match the URL ({} {})",
+                object["apiVersion"],
+                object["kind"],
+                served.api_version(),
+                served.kind
+            ),
+            "BadRequest",
+            None,
+        );
+    }
+    if object["metadata"]["name"].as_str() != Some(target.name) {
+        return status_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "the name of the object ({}) does not match the name on the URL ({})",
+                object["metadata"]["name"].as_str().unwrap_or_default(),
+                target.name
+            ),
+            "BadRequest",
+            None,
+        );
+    }
+    if let Some(namespace) = target.namespace {
+        match object["metadata"]["namespace"].as_str() {
+            None => object["metadata"]["namespace"] = json!(namespace),
+            Some(given) if given == namespace => {}
+            Some(given) => {
+                return status_response(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "the namespace of the provided object ({given}) does not match the namespace sent on the request ({namespace})"
+                    ),
+                    "BadRequest",
+                    None,
+                );
+            }
+        }
+    }
+    let force = query.get("force").is_some_and(|f| f == "true");
+    let mut data = lock(&state.data);
+    data.rv += 1;
+    let rv = data.rv;
+    let key = (
+        target.namespace.unwrap_or_default().to_owned(),
+        target.name.to_owned(),
+    );
+    let existing = data
+        .objects
+        .get(&served.key())
+        .and_then(|o| o.get(&key))
+        .cloned();
+    let created = existing.is_none();
+    let (uid, created_at) = match &existing {
+        Some(old) => (
+            old["metadata"]["uid"].clone(),
+            old["metadata"]["creationTimestamp"].clone(),
+        ),
+        None => {
+            data.uids += 1;
+            (
+                json!(format!("00000000-0000-0000-0002-{:012}", data.uids)),
+                json!("2026-01-01T00:00:00Z"),
+            )
+        }
+    };
+    object["metadata"]["uid"] = uid;
+    object["metadata"]["creationTimestamp"] = created_at;
+    object["metadata"]["resourceVersion"] = json!(rv.to_string());
+    object["metadata"]["managedFields"] = json!([{
+        "manager": manager,
+        "operation": "Apply",
+        "apiVersion": served.api_version(),
+        "time": "2026-01-01T00:00:00Z",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {},
+    }]);
+    data.objects
+        .entry(served.key())
+        .or_default()
+        .insert(key, object.clone());
+    data.applies.push(Applied {
+        api_version: served.api_version(),
+        resource: served.plural.to_owned(),
+        namespace: target.namespace.map(str::to_owned),
+        name: target.name.to_owned(),
+        field_manager: manager.clone(),
+        force,
+    });
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(code, &object)
+}
+
+async fn apply_cluster_object(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, resource, name)): Path<(String, String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = ApplyTarget {
+        group: &group,
+        version: &version,
+        plural: &resource,
+        namespace: None,
+        name: &name,
+    };
+    apply_object(&state, &target, &query, &headers, &body)
+}
+
+async fn apply_namespaced_object(
+    State(state): State<Arc<ApiState>>,
+    Path((group, version, namespace, resource, name)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = ApplyTarget {
+        group: &group,
+        version: &version,
+        plural: &resource,
+        namespace: Some(&namespace),
+        name: &name,
+    };
+    apply_object(&state, &target, &query, &headers, &body)
 }
