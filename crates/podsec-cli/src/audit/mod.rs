@@ -95,6 +95,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<u8> {
     if args.apply {
         apply(args, &reports())?;
     }
+    // A live listing's problems (a kind not listed) were warnings already; an input that
+    // cannot be read is an error.
+    if !args.source.is_live() && !result.problems.is_empty() {
+        for problem in &result.problems {
+            eprintln!("error: {problem}");
+        }
+        return Ok(2);
+    }
     Ok(result.exit_code())
 }
 

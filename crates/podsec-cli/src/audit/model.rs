@@ -69,7 +69,8 @@ pub struct UnitAudit {
     pub replicas: Option<i64>,
     /// Its pods (the pod itself for a pod).
     pub pods: usize,
-    /// Of those, how many run although they violate the namespace's enforce policy.
+    /// Of those, how many run although they violate the namespace's enforce policy (a pod
+    /// runs when it was read from a cluster: live, or a snapshot, where it has a uid).
     pub running_in_violation: usize,
     /// The exemption that applies (`namespace`, `runtimeClass`): the modes are then what
     /// it would violate without it.
@@ -146,6 +147,7 @@ pub fn audit(inventory: &Inventory, config: AdmissionConfig, registry: &Arc<Regi
         .collect();
     let units = inventory.units();
     let judge = Judge {
+        live: matches!(inventory.origin, Origin::Cluster { .. }),
         inventory,
         cluster: &cluster,
         registry,
@@ -238,6 +240,8 @@ fn unit_pods(inventory: &Inventory, unit: &Unit) -> usize {
 
 /// What judging a unit needs.
 struct Judge<'a> {
+    /// Whether the inventory is a live cluster's.
+    live: bool,
     inventory: &'a Inventory,
     cluster: &'a Cluster,
     registry: &'a Registry,
@@ -365,7 +369,7 @@ impl Judge<'_> {
         found.unwrap_or_else(|| evaluation.forbidden_detail())
     }
 
-    /// How many pods of the unit violate `policy` (the enforce policy) while running.
+    /// How many pods of the unit run although they violate `policy` (the enforce policy).
     fn running_in_violation(&self, unit: &Unit, policy: LevelVersion) -> usize {
         let item = &self.inventory.items[unit.item];
         std::iter::once(unit.item)
@@ -378,12 +382,14 @@ impl Judge<'_> {
             )
             .filter(|&p| {
                 let pod = &self.inventory.items[p];
+                // A pod in manifests (no uid) does not run.
+                let runs = self.live || pod.ownership.uid.is_some();
                 let exempt = pod
                     .spec
                     .runtime_class_name
                     .as_deref()
                     .is_some_and(|c| self.exemptions.is_exempt_runtime_class(c));
-                !exempt && !pod.evaluate(self.registry, policy).is_allowed()
+                runs && !exempt && !pod.evaluate(self.registry, policy).is_allowed()
             })
             .count()
     }

@@ -26,10 +26,10 @@ pub fn write(out: &mut impl Write, audit: &Audit) -> io::Result<()> {
             let enforce = unit.mode(Mode::Enforce).map(|m| m.policy.to_string());
             writeln!(
                 out,
-                "  {} ({} of {} running): enforce {}",
+                "  {}: {} of {} pods violate enforce {}",
                 name(unit),
-                pods(unit.running_in_violation),
-                unit.pods,
+                thousands(unit.running_in_violation),
+                thousands(unit.pods),
                 enforce.unwrap_or_default()
             )?;
         }
@@ -89,11 +89,7 @@ fn namespace_line(ns: &NamespaceAudit) -> String {
     if ns.policy.privileged_by_default() {
         line.push_str("; unlabelled: privileged by default");
     }
-    line.push_str(&format!(
-        "; {} units, {}",
-        thousands(ns.units),
-        pods(ns.pods)
-    ));
+    line.push_str(&format!("; {}, {}", units(ns.units), pods(ns.pods)));
     line
 }
 
@@ -146,6 +142,10 @@ fn name(unit: &UnitAudit) -> String {
     )
 }
 
+fn units(n: usize) -> String {
+    format!("{} unit{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 fn pods(n: usize) -> String {
     format!("{} pod{}", thousands(n), if n == 1 { "" } else { "s" })
 }
@@ -154,12 +154,12 @@ fn pods(n: usize) -> String {
 pub fn summary_line(audit: &Audit) -> String {
     let s = &audit.summary;
     let mut line = format!(
-        "audit: {} namespaces ({} privileged by default, {} exempt, {} with label errors), {} units, {}: {} violate enforce",
+        "audit: {} namespaces ({} privileged by default, {} exempt, {} with label errors), {}, {}: {} violate enforce",
         thousands(s.namespaces),
         s.privileged_by_default,
         s.exempt_namespaces,
         s.label_errors,
-        thousands(s.units),
+        units(s.units),
         pods(s.pods),
         thousands(s.violating[0]),
     );
