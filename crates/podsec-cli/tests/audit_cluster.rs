@@ -1,0 +1,443 @@
+//! `podsec audit` on a live cluster: the stand-in API server (`podsec-kube`'s `testing`
+//! feature) holding the demo cluster's objects, reached through a kubeconfig file written
+//! here. The answer equals the one on the same objects written to a snapshot file;
+//! paginated listing, forbidden kinds, expired continue tokens, an unreachable server,
+//! context selection and `--apply`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use podsec_kube::testing::FakeApiServer;
+use serde_json::{Value, json};
+
+const EPOCH: &str = "1767225600";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A scratch directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "podsec-audit-cluster-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `podsec audit <args>` (in a thread of its own: the stand-in keeps serving), with
+/// `env` set and no kubeconfig from the environment.
+async fn audit(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("PODSEC_") || key == "KUBECONFIG" {
+                command.env_remove(key);
+            }
+        }
+        command.env("HOME", std::env::temp_dir().join("podsec-no-home"));
+        command.envs(env);
+        let output = command
+            .arg("audit")
+            .args(&args)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .stdin(Stdio::null())
+            .output()
+            .expect("podsec runs");
+        Run {
+            code: output.status.code().expect("exit code"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    })
+    .await
+    .expect("the command's thread")
+}
+
+/// A kubeconfig whose current context `broken` points nowhere, and whose context
+/// `stand-in` points at `url`.
+fn kubeconfig(url: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+current-context: broken
+clusters:
+- name: stand-in
+  cluster: {{server: \"{url}\"}}
+- name: nowhere
+  cluster: {{server: \"http://127.0.0.1:1\"}}
+contexts:
+- name: stand-in
+  context: {{cluster: stand-in, user: anonymous}}
+- name: broken
+  context: {{cluster: nowhere, user: anonymous}}
+users:
+- name: anonymous
+  user: {{}}
+"
+    )
+}
+
+/// The demo cluster snapshot's objects.
+fn demo_objects() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots/demo-cluster.yaml");
+    let text = std::fs::read_to_string(path).expect("the demo snapshot");
+    let list: Value = serde_saphyr::from_str(&text).expect("the demo snapshot parses");
+    list["items"].as_array().expect("a List").clone()
+}
+
+/// The order a listing reads: namespaces, then each kind in listing order, each by
+/// namespace and name.
+const KINDS: &[&str] = &[
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+    "PodTemplate",
+];
+
+fn listing_order(objects: &[Value]) -> Vec<Value> {
+    let mut ordered = objects.to_vec();
+    let key = |o: &Value| {
+        let kind = o["kind"].as_str().unwrap_or_default();
+        (
+            KINDS.iter().position(|k| *k == kind).unwrap_or(usize::MAX),
+            o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            o["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    ordered.sort_by_key(key);
+    ordered
+}
+
+/// A stand-in holding the demo cluster, and a kubeconfig for it.
+async fn demo_cluster(scratch: &Scratch) -> (FakeApiServer, String) {
+    let api = FakeApiServer::start().await;
+    for object in demo_objects() {
+        api.add_object(object);
+    }
+    let config = scratch.write("kubeconfig", &kubeconfig(&api.url()));
+    (api, config)
+}
+
+/// The JSON report without what names the input (`file`, `line`, the source).
+fn without_positions(mut report: Value) -> Value {
+    report["source"] = Value::Null;
+    for result in report["results"].as_array_mut().into_iter().flatten() {
+        result["file"] = Value::Null;
+        result["line"] = Value::Null;
+    }
+    for ns in report["namespaces"].as_array_mut().into_iter().flatten() {
+        ns["labelsFrom"] = Value::Null;
+    }
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_cluster_gives_the_same_audit_as_its_snapshot() {
+    let scratch = Scratch::new();
+    let (api, config) = demo_cluster(&scratch).await;
+    let live = audit(
+        &[
+            "--kubeconfig",
+            &config,
+            "--context",
+            "stand-in",
+            "--page-size",
+            "3",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(live.code, 1, "{}", live.stderr);
+    assert_eq!(
+        live.stderr, "",
+        "no progress line when standard error is not a terminal"
+    );
+    let report = live.json();
+    assert_eq!(
+        report["source"],
+        json!({"kind": "cluster", "context": "stand-in"})
+    );
+    assert_eq!(report["results"][0]["file"], "cluster");
+    assert_eq!(report["results"][0]["line"], 0);
+
+    // The same objects, in the order the listing reads them, as a snapshot file.
+    let snapshot =
+        json!({"apiVersion": "v1", "kind": "List", "items": listing_order(&demo_objects())});
+    let file = scratch.write("snapshot.json", &snapshot.to_string());
+    let offline = audit(&["--format", "json", &file], &[]).await;
+    assert_eq!(offline.code, live.code);
+    assert_eq!(
+        without_positions(offline.json()),
+        without_positions(report.clone())
+    );
+    assert!(report["summary"]["units"].as_u64().unwrap_or_default() > 10);
+
+    // Every kind was listed cluster-wide at its real path, 3 per page.
+    let requests = api.requests();
+    for path in [
+        "/api/v1/namespaces",
+        "/api/v1/pods",
+        "/apis/apps/v1/deployments",
+        "/apis/apps/v1/replicasets",
+        "/apis/apps/v1/statefulsets",
+        "/apis/apps/v1/daemonsets",
+        "/apis/batch/v1/jobs",
+        "/apis/batch/v1/cronjobs",
+        "/api/v1/replicationcontrollers",
+        "/api/v1/podtemplates",
+    ] {
+        let first = format!("GET {path}?limit=3");
+        assert!(requests.contains(&first), "{first} not in {requests:#?}");
+    }
+    let pages = requests
+        .iter()
+        .filter(|r| r.starts_with("GET /api/v1/pods?limit=3&continue="))
+        .count();
+    let pods = demo_objects().iter().filter(|o| o["kind"] == "Pod").count();
+    assert_eq!(pages, pods.div_ceil(3) - 1, "pods listed page by page");
+
+    // The text report is the same but for positions.
+    let live_text = audit(&["--kubeconfig", &config, "--context", "stand-in"], &[]).await;
+    let offline_text = audit(&[&file], &[]).await;
+    let summary = |run: &Run| run.stdout.lines().last().unwrap_or_default().to_owned();
+    assert_eq!(summary(&live_text), summary(&offline_text));
+    assert!(live_text.stdout.contains(" at cluster\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_comes_from_the_flag_else_the_kubeconfig() {
+    let scratch = Scratch::new();
+    let (_api, config) = demo_cluster(&scratch).await;
+    // `$KUBECONFIG` and its current context (`broken`, unreachable): an error naming it.
+    let run = audit(&["--cluster"], &[("KUBECONFIG", &config)]).await;
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(
+            "error: cannot reach the API server http://127.0.0.1:1 (context broken): listing namespaces: "
+        ),
+        "{}",
+        run.stderr
+    );
+    // `--context` picks the other one, from `$KUBECONFIG` too.
+    let run = audit(
+        &["--context", "stand-in", "--format", "json"],
+        &[("KUBECONFIG", &config)],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["source"]["context"], "stand-in");
+    // A context the file does not have.
+    let run = audit(&["--kubeconfig", &config, "--context", "absent"], &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(&config), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_is_an_error_naming_it() {
+    let scratch = Scratch::new();
+    let (api, config) = demo_cluster(&scratch).await;
+    api.stop().await;
+    let run = audit(&["--kubeconfig", &config, "--context", "stand-in"], &[]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: cannot reach the API server {} (context stand-in): listing namespaces: ",
+            api.url()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_kind_is_a_warning_and_the_rest_is_audited() {
+    let scratch = Scratch::new();
+    let (api, config) = demo_cluster(&scratch).await;
+    api.forbid("deployments");
+    api.unserve("podtemplates");
+    let run = audit(
+        &[
+            "--kubeconfig",
+            &config,
+            "--context",
+            "stand-in",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let forbidden = "cannot list deployments.apps: deployments.apps is forbidden: User \"system:anonymous\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope";
+    let unserved = "cannot list podtemplates: the server could not find the requested resource";
+    assert_eq!(
+        run.stderr,
+        format!("warning: {forbidden}\nwarning: {unserved}\n")
+    );
+    let report = run.json();
+    let problems: Vec<&str> = report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(problems, [forbidden, unserved]);
+    assert_eq!(report["problems"][0]["file"], "cluster");
+    let kinds: Vec<&str> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert!(!kinds.contains(&"Deployment"), "{kinds:?}");
+    // The Deployments' pods now answer under their ReplicaSets.
+    assert!(kinds.contains(&"ReplicaSet"), "{kinds:?}");
+    assert!(kinds.contains(&"Pod"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_continue_token_restarts_the_listing_of_that_kind() {
+    let scratch = Scratch::new();
+    let (api, config) = demo_cluster(&scratch).await;
+    let args = [
+        "--kubeconfig",
+        &config,
+        "--context",
+        "stand-in",
+        "--page-size",
+        "2",
+        "--format",
+        "json",
+    ];
+    let expected = audit(&args, &[]).await;
+    let before = api.requests().len();
+    // The third paged response's token expires: the namespaces (8, by 2) start again.
+    api.expire_continue_tokens_after(3);
+    let run = audit(&args, &[]).await;
+    assert_eq!(run.code, expected.code, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.json(),
+        expected.json(),
+        "nothing listed twice, nothing missing"
+    );
+    let requests = &api.requests()[before..];
+    let starts = requests
+        .iter()
+        .filter(|r| *r == "GET /api/v1/namespaces?limit=2")
+        .count();
+    assert_eq!(starts, 2, "{requests:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_writes_the_reports_by_server_side_apply() {
+    let scratch = Scratch::new();
+    let (api, config) = demo_cluster(&scratch).await;
+    let run = audit(
+        &[
+            "--kubeconfig",
+            &config,
+            "--context",
+            "stand-in",
+            "--apply",
+            "--format",
+            "policyreport-json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let printed = run.json();
+    let printed = printed["items"].as_array().expect("items");
+    let applies = api.applies();
+    assert_eq!(applies.len(), printed.len());
+    assert!(
+        applies
+            .iter()
+            .all(|a| a.field_manager == "podsec" && a.force)
+    );
+    for report in printed {
+        let kind = report["kind"].as_str().unwrap_or_default();
+        let namespace = report["metadata"]["namespace"].as_str();
+        let stored = api
+            .object("wgpolicyk8s.io/v1alpha2", kind, namespace, "podsec")
+            .unwrap_or_else(|| panic!("{kind} {namespace:?} not applied"));
+        assert_eq!(stored["results"], report["results"]);
+        assert_eq!(stored["summary"], report["summary"]);
+        assert_eq!(stored["metadata"]["managedFields"][0]["manager"], "podsec");
+    }
+    assert!(
+        run.stderr
+            .contains("applied PolicyReport payments/podsec (4 results)\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.ends_with(&format!(
+        "applied {} policy reports to {} (field manager podsec)\n",
+        printed.len(),
+        api.url()
+    )));
+    // Applying again updates the same objects.
+    let again = audit(
+        &["--kubeconfig", &config, "--context", "stand-in", "--apply"],
+        &[],
+    )
+    .await;
+    assert_eq!(again.code, 1);
+    assert_eq!(api.applies().len(), 2 * printed.len());
+    assert_eq!(
+        api.objects("wgpolicyk8s.io/v1alpha2", "PolicyReport").len(),
+        printed.len() - 1
+    );
+}
