@@ -110,6 +110,7 @@ mod tests {
 
     #[test]
     fn block_style_with_json_scalars() {
+        // Keys in serde_json's order (sorted).
         let value = json!({
             "kind": "PolicyReport",
             "metadata": {"name": "podsec", "labels": {"app.kubernetes.io/managed-by": "podsec"}},
@@ -125,25 +126,25 @@ mod tests {
         });
         assert_eq!(
             yaml(&value),
-            r#"kind: "PolicyReport"
+            r#"empty: []
+kind: "PolicyReport"
 metadata:
-  name: "podsec"
   labels:
     app.kubernetes.io/managed-by: "podsec"
-summary:
-  fail: 2
+  name: "podsec"
 results:
-  - rule: "privileged"
-    scored: true
+  - properties: {}
     resources:
       - kind: "Pod"
         name: "a: b"
-    properties: {}
+    rule: "privileged"
+    scored: true
   - "x"
   -
     - 1
     - 2
-empty: []
+summary:
+  fail: 2
 "yes": null
 "#
         );
