@@ -238,7 +238,7 @@ fn namespace_results(ns: &NamespaceAudit, now: Timestamp) -> Vec<Value> {
             "warn",
             "medium",
             format!(
-                "namespace {} has no Pod Security labels: the configuration's default, {}, allows every pod",
+                "namespace {} has no Pod Security labels: its default policy, {}, allows every pod",
                 ns.name, policy.enforce
             ),
             properties(&[("units", ns.units.to_string())]),
