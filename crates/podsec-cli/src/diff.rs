@@ -119,7 +119,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn new(policy: LevelVersion, evaluation: &Evaluation) -> Self {
+    pub fn new(policy: LevelVersion, evaluation: &Evaluation) -> Self {
         Side {
             policy: policy.to_string(),
             allowed: evaluation.is_allowed(),
@@ -260,7 +260,12 @@ pub fn compare(
                 .namespace_labels(&name)
                 .cloned()
                 .unwrap_or_default();
-            Some(policy_from_labels(&labels, &config.defaults).0.enforce.level)
+            Some(
+                policy_from_labels(&labels, &config.defaults)
+                    .0
+                    .enforce
+                    .level,
+            )
         };
         enforce_levels.insert(name, level);
     }

@@ -190,9 +190,11 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
         warnings
     }
 
-    /// Drops runtime-class-exempt pods, then puts one pod per controller (and every pod
-    /// without a controller) before the other replicas, keeping the list order otherwise.
-    fn prioritize<'a>(&self, pods: &'a [std::sync::Arc<ListedPod>]) -> Vec<&'a ListedPod> {
+    /// The order in which the namespace check evaluates `pods` (as listed): drops
+    /// runtime-class-exempt pods, then puts one pod per controller (and every pod without a
+    /// controller) before the other replicas, keeping the list order otherwise. The check
+    /// stops after [`Limits::max_pods`](super::Limits) of them, or when its time is up.
+    pub fn prioritize<'a>(&self, pods: &'a [std::sync::Arc<ListedPod>]) -> Vec<&'a ListedPod> {
         let exemptions = &self.config.exemptions;
         let mut seen_controllers: std::collections::HashSet<&str> =
             std::collections::HashSet::new();
