@@ -402,6 +402,7 @@ pub fn render_text(report: &Report) -> String {
         out.push_str(&format!("\n{} ({}):\n", change.title(), group.len()));
         for r in group {
             let pods = match r.pods {
+                _ if r.object.kind == "Pod" => String::new(),
                 0 => String::new(),
                 1 => ", 1 pod".to_owned(),
                 n => format!(", {n} pods"),

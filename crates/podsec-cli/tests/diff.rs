@@ -1,0 +1,188 @@
+//! `podsec diff`: what changes between two policy versions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use podsec_policy::{Level, Registry, Version};
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `podsec <args>` from the project root, without `PODSEC_*` variables.
+fn podsec(args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PODSEC_") {
+            command.env_remove(key);
+        }
+    }
+    let output = command
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("podsec runs");
+    Run {
+        code: output.status.code().expect("exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+    }
+}
+
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr))
+}
+
+const PINS: &str = "crates/podsec-cli/tests/data/diff/version-pins.yaml";
+const DEMO: &str = "snapshots/demo-cluster.yaml";
+
+fn changes(report: &Value) -> Vec<(String, String)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["change"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn moving_the_pins_classifies_every_change() {
+    let run = podsec(&["diff", "--from", "v1.21", "--to", "v1.34", PINS]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!("diff_pins_text", run.stdout);
+    let run = podsec(&[
+        "diff", "--from", "v1.21", "--to", "v1.34", "--format", "json", PINS,
+    ]);
+    assert_eq!(run.code, 1);
+    let report = json_of(&run);
+    assert_eq!(
+        changes(&report),
+        [
+            ("api".into(), "newly-denied".into()),
+            ("edge-proxy".into(), "newly-denied".into()),
+            ("keepalive-probe".into(), "newly-allowed".into()),
+            ("toolbox".into(), "message-changed".into()),
+        ]
+    );
+    insta::assert_snapshot!("diff_pins_json", run.stdout);
+}
+
+#[test]
+fn messages_are_the_registrys() {
+    let run = podsec(&[
+        "diff", "--from", "v1.21", "--to", "v1.34", "--format", "json", PINS,
+    ]);
+    let report = json_of(&run);
+    let toolbox = &report["results"][3];
+    assert_eq!(toolbox["name"], "toolbox");
+    // The same pod, evaluated by the library directly.
+    let pod: podsec_manifest::Object =
+        podsec_manifest::decode(&std::fs::read_to_string(root().join(PINS)).unwrap())
+            .into_iter()
+            .filter_map(|e| match e.unwrap() {
+                podsec_manifest::Entry::Object(o) if o.name == "toolbox" => Some(o),
+                _ => None,
+            })
+            .next()
+            .unwrap();
+    let registry = Registry::builtin();
+    for (side, version) in [("from", Version::v1(21)), ("to", Version::v1(34))] {
+        let evaluation = registry.evaluate(
+            Level::Restricted,
+            version,
+            &pod.template.metadata,
+            &pod.template.spec,
+        );
+        assert_eq!(toolbox[side]["message"], evaluation.forbidden_detail());
+    }
+}
+
+#[test]
+fn same_version_changes_nothing() {
+    let run = podsec(&["diff", "--from", "v1.30", "--to", "v1.30", PINS]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("4 objects compared: 0 newly denied, 0 newly allowed, 0 with another message, 4 unchanged"), "{}", run.stdout);
+}
+
+#[test]
+fn kube_version_decides_what_latest_means() {
+    // On a v1.33 cluster, `latest` is v1.33: the probe host check does not exist yet.
+    let run = podsec(&[
+        "diff",
+        "--from",
+        "v1.21",
+        "--to",
+        "latest",
+        "--kube-version",
+        "v1.33",
+        "--format",
+        "json",
+        PINS,
+    ]);
+    let report = json_of(&run);
+    assert_eq!(report["toEffective"], "v1.33");
+    assert!(
+        !changes(&report)
+            .iter()
+            .any(|(name, _)| name == "edge-proxy")
+    );
+    let run = podsec(&[
+        "diff", "--from", "v1.21", "--to", "latest", "--format", "json", PINS,
+    ]);
+    assert!(
+        changes(&json_of(&run))
+            .iter()
+            .any(|(name, _)| name == "edge-proxy")
+    );
+}
+
+#[test]
+fn demo_cluster_at_restricted() {
+    let run = podsec(&[
+        "diff",
+        "--from",
+        "v1.0",
+        "--to",
+        "latest",
+        "--level",
+        "restricted",
+        DEMO,
+    ]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!("diff_demo_restricted_text", run.stdout);
+    let run = podsec(&[
+        "diff",
+        "--from",
+        "v1.0",
+        "--to",
+        "latest",
+        "--level",
+        "restricted",
+        "--format",
+        "json",
+        DEMO,
+    ]);
+    insta::assert_snapshot!("diff_demo_restricted_json", run.stdout);
+}
+
+#[test]
+fn errors_exit_two() {
+    let run = podsec(&["diff", "--from", "v1.21", "--to", "v1.x", PINS]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--to"), "{}", run.stderr);
+    let run = podsec(&["diff", "--from", "v1.21", "--to", "latest", "missing.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("error: missing.yaml"), "{}", run.stdout);
+}
