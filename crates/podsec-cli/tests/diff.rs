@@ -46,12 +46,12 @@ const DEMO: &str = "snapshots/demo-cluster.yaml";
 fn changes(report: &Value) -> Vec<(String, String)> {
     report["results"]
         .as_array()
-        .unwrap()
+        .expect("test data")
         .iter()
         .map(|r| {
             (
-                r["name"].as_str().unwrap().to_owned(),
-                r["change"].as_str().unwrap().to_owned(),
+                r["name"].as_str().expect("test data").to_owned(),
+                r["change"].as_str().expect("test data").to_owned(),
             )
         })
         .collect()

@@ -45,10 +45,10 @@ const PODS: &str = "crates/podsec-cli/tests/data/psp/pods.yaml";
 /// `podsec psp --format json` on one policy written to a scratch file.
 fn one(name: &str, policy: &str) -> (i32, Value) {
     let dir = std::env::temp_dir().join(format!("podsec-psp-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("test data");
     let file = dir.join("psp.yaml");
-    std::fs::write(&file, policy).unwrap();
-    let run = podsec(&["psp", "--format", "json", file.to_str().unwrap()]);
+    std::fs::write(&file, policy).expect("test data");
+    let run = podsec(&["psp", "--format", "json", file.to_str().expect("test data")]);
     let _ = std::fs::remove_dir_all(&dir);
     (run.code, json_of(&run))
 }
@@ -79,12 +79,12 @@ spec:
 fn blockers(report: &Value) -> Vec<(String, String)> {
     report["policies"][0]["blockers"]
         .as_array()
-        .unwrap()
+        .expect("test data")
         .iter()
         .map(|b| {
             (
-                b["level"].as_str().unwrap().to_owned(),
-                b["field"].as_str().unwrap().to_owned(),
+                b["level"].as_str().expect("test data").to_owned(),
+                b["field"].as_str().expect("test data").to_owned(),
             )
         })
         .collect()

@@ -58,7 +58,7 @@ fn engine_answer(text: &str, namespace: &str, new_labels: Value) -> String {
     for entry in podsec_manifest::decode(text) {
         match entry.expect("decodes") {
             Entry::Namespace(ns) if ns.name == namespace => {
-                old_labels = serde_json::to_value(&ns.labels).unwrap();
+                old_labels = serde_json::to_value(&ns.labels).expect("test data");
             }
             Entry::Object(object)
                 if object.kind == "Pod" && object.namespace.as_deref() == Some(namespace) =>
@@ -108,11 +108,11 @@ fn engine_answer(text: &str, namespace: &str, new_labels: Value) -> String {
         }
     });
     let (_, request) = decode_review(review.to_string().as_bytes()).expect("review");
-    let config = AdmissionConfig::new(&load(b"").unwrap()).unwrap();
+    let config = AdmissionConfig::new(&load(b"").expect("test data")).expect("test data");
     let engine = Admission::new(config, StaticNamespaces::default(), pods, NoopRecorder);
     let response = tokio::runtime::Builder::new_current_thread()
         .build()
-        .unwrap()
+        .expect("a runtime")
         .block_on(engine.validate(&request));
     let mut out = String::new();
     for warning in &response.warnings {
@@ -310,7 +310,7 @@ fn loosening_checks_no_pod_and_exits_zero() {
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("podsec-whatif-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("test data");
     dir
 }
 
