@@ -186,3 +186,39 @@ fn errors_exit_two() {
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("error: missing.yaml"), "{}", run.stdout);
 }
+
+#[test]
+fn config_defaults_and_exemptions_decide_unlabelled_namespaces() {
+    let dir = std::env::temp_dir().join(format!("podsec-diff-{}-config", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: pod-security.admission.config.k8s.io/v1
+kind: PodSecurityConfiguration
+defaults: {enforce: restricted}
+exemptions: {namespaces: [kube-system]}
+",
+    )
+    .expect("config");
+    let args = [
+        "diff", "--from", "v1.0", "--to", "latest", "--format", "json", DEMO,
+    ];
+    let without = json_of(&podsec(&args));
+    let mut with_config = args.to_vec();
+    with_config.extend(["--config", config.to_str().expect("UTF-8 path")]);
+    let with = json_of(&podsec(&with_config));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Without a configuration, unlabelled namespaces are privileged: nothing to compare.
+    assert_eq!(without["summary"]["privileged"], 8);
+    assert_eq!(without["summary"]["exempt"], 0);
+    // With it, they enforce restricted (kube-system's two units are exempt).
+    assert_eq!(with["summary"]["privileged"], 0);
+    assert_eq!(with["summary"]["exempt"], 2);
+    assert!(
+        changes(&with)
+            .iter()
+            .any(|(name, change)| name == "migrate-2026-11" && change == "message-changed"),
+        "{with}"
+    );
+}
