@@ -488,3 +488,59 @@ fn app_armor(r: &mut Reader<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seccomp_names_become_fields() {
+        assert_eq!(seccomp_field("docker/default")["type"], "RuntimeDefault");
+        assert_eq!(seccomp_field("runtime/default")["type"], "RuntimeDefault");
+        assert_eq!(seccomp_field("unconfined")["type"], "Unconfined");
+        let local = seccomp_field("localhost/profiles/audit.json");
+        assert_eq!(local["type"], "Localhost");
+        assert_eq!(local["localhostProfile"], "profiles/audit.json");
+    }
+
+    #[test]
+    fn the_base_pod_passes_restricted() {
+        let built = probes(&json!({
+            "metadata": {"annotations": {
+                SECCOMP_ALLOWED: "runtime/default",
+                SECCOMP_DEFAULT: "runtime/default",
+                APPARMOR_ALLOWED: "runtime/default",
+            }},
+            "spec": {
+                "allowPrivilegeEscalation": false,
+                "requiredDropCapabilities": ["ALL"],
+                "runAsUser": {"rule": "MustRunAsNonRoot"},
+            }
+        }))
+        .unwrap();
+        let registry = podsec_policy::Registry::builtin();
+        let allowed: Vec<bool> = built
+            .iter()
+            .map(|p| {
+                registry
+                    .evaluate(
+                        podsec_policy::Level::Restricted,
+                        podsec_policy::Version::Latest,
+                        &p.metadata,
+                        &p.spec,
+                    )
+                    .is_allowed()
+            })
+            .collect();
+        // Every probe but the runAsUser rule's passes.
+        let fields: Vec<&str> = built.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(allowed.iter().filter(|a| !**a).count(), 1, "{fields:?}");
+        assert!(
+            !allowed[fields
+                .iter()
+                .position(|f| f.starts_with("spec.runAsUser"))
+                .unwrap()]
+        );
+        assert!(probes(&json!({"spec": {"runAsUser": {"rule": "Sometimes"}}})).is_err());
+    }
+}

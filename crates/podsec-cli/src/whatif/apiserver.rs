@@ -211,3 +211,40 @@ fn now<F: Future>(future: F) -> F::Output {
         std::thread::yield_now();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use podsec_admission::Status;
+
+    #[test]
+    fn kubectl_prints_warnings_then_the_outcome() {
+        let mut response = Response::allow();
+        response.warnings = vec!["a".into(), "b".into()];
+        assert_eq!(
+            kubectl_text("shop", true, &response),
+            "Warning: a\nWarning: b\nnamespace/shop labeled\n"
+        );
+        assert_eq!(
+            kubectl_text("shop", false, &Response::allow()),
+            "namespace/shop not labeled\n"
+        );
+        let mut status = Status::bad_request("no".to_owned());
+        status.reason = "Invalid".into();
+        assert_eq!(
+            kubectl_text("shop", true, &Response::deny(status)),
+            "Error from server (Invalid): no\n"
+        );
+    }
+
+    #[test]
+    fn the_budget_warning_gives_the_checked_count() {
+        let mut response = Response::allow();
+        response.warnings = vec![
+            "new PodSecurity enforce level only checked against the first 3000 of 3010 existing pods"
+                .into(),
+        ];
+        assert_eq!(checked_of(&response), Some(3000));
+        assert_eq!(checked_of(&Response::allow()), None);
+    }
+}

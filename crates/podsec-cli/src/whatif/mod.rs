@@ -644,3 +644,19 @@ pub fn run(args: &WhatifArgs) -> anyhow::Result<u8> {
         0
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_changes_parse_loosely() {
+        let change: LabelChange = "baseline:v1.30".parse().unwrap();
+        assert_eq!(change.level, "baseline");
+        assert_eq!(change.version.as_deref(), Some("v1.30"));
+        // Invalid values are kept: the API server rejects them, as it would.
+        let change: LabelChange = "strict".parse().unwrap();
+        assert_eq!((change.level.as_str(), change.version), ("strict", None));
+        assert!(":v1.30".parse::<LabelChange>().is_err());
+    }
+}
