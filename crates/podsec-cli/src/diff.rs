@@ -33,6 +33,9 @@ use crate::inventory::{Inventory, ObjectRef, Problem, SourceArgs};
 
 /// `podsec diff`'s flags.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "--kube-version is the cluster's defaulting and what `latest` (and any newer version) evaluates as.\n\nExit status: 1 when an object allowed at --from is denied at --to; 0 otherwise; 2 on an error."
+)]
 pub struct DiffArgs {
     /// The policy version now: `latest` or `v1.N`.
     #[arg(

@@ -47,6 +47,9 @@ use crate::inventory::{Inventory, ObjectRef, Problem, RawObject, SourceArgs};
 
 /// `podsec psp`'s flags.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0; 2 when an input or a PodSecurityPolicy field cannot be read."
+)]
 pub struct PspArgs {
     /// Output format.
     #[arg(long, env = "PODSEC_FORMAT", value_enum, default_value_t = OutputFormat::Text)]

@@ -69,6 +69,9 @@ impl std::str::FromStr for LabelChange {
 
 /// `podsec whatif`'s flags.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "-n NAMESPACE names the namespace to relabel (and the namespace of manifests without one).\n\nExit status: 1 when a workload or pod would violate the new enforce policy, or the API server would reject the change; 0 otherwise; 2 on an error."
+)]
 pub struct WhatifArgs {
     /// The new enforce policy, `LEVEL[:VERSION]`.
     #[arg(long, value_name = "LEVEL[:VERSION]")]
