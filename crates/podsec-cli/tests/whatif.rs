@@ -461,3 +461,68 @@ fn recorded_namespace_updates() {
     assert!(replayed >= 5, "only {replayed} recorded updates replayed");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn pods_of_an_older_template_are_judged_on_their_own() {
+    // The Deployment's template was fixed; one pod of the old ReplicaSet still runs the
+    // host network.
+    let text = "apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {kubernetes.io/metadata.name: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: site, namespace: web, uid: d1}
+spec:
+  replicas: 1
+  template:
+    spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: site-old
+  namespace: web
+  uid: rs0
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: site, uid: d1, controller: true}]
+spec:
+  replicas: 1
+  template:
+    spec: {hostNetwork: true, containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: site-old-x1
+  namespace: web
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: site-old, uid: rs0, controller: true}]
+spec: {hostNetwork: true, containers: [{name: c, image: i}]}
+";
+    let dir = scratch("older");
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, text).expect("write");
+    let run = podsec(&[
+        "whatif",
+        "-n",
+        "web",
+        "--enforce",
+        "baseline",
+        "--format",
+        "json",
+        file.to_str().expect("UTF-8 path"),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let ns = &json_of(&run)["namespaces"][0];
+    let results = ns["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["name"], "site-old-x1");
+    assert_eq!(results[0]["differsFrom"], "Deployment web/site");
+    assert_eq!(results[0]["checkedByApiServer"], true);
+    assert!(
+        ns["apiServer"]["kubectl"]
+            .as_str()
+            .expect("text")
+            .contains("site-old-x1: host namespaces")
+    );
+}

@@ -33,6 +33,7 @@ use clap::Args;
 use podsec_admission::Mode;
 use podsec_admission::config::AdmissionConfig;
 use podsec_admission::labels::{level_label, policy_from_labels, version_label};
+use podsec_policy::model::PodSpec;
 use podsec_policy::{LevelVersion, Registry};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -228,6 +229,10 @@ pub struct Violating {
     /// Why it did not.
     #[serde(rename = "notChecked", skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<NotChecked>,
+    /// A pod whose spec differs from its controller's template (an older revision, say):
+    /// the controller, as `Kind namespace/name`.
+    #[serde(rename = "differsFrom", skip_serializing_if = "Option::is_none")]
+    pub differs_from: Option<String>,
     /// Against the new enforce policy.
     pub enforce: Side,
     /// Against the new audit policy.
@@ -339,18 +344,16 @@ pub fn namespace_answer(
     let mut summary = Counts::default();
     let mut results = Vec::new();
     if !exempt {
-        for unit in units.iter().filter(|u| in_namespace(u.item)) {
-            let item = &inventory.items[unit.item];
-            if item
+        let exempt_class = |index: usize| {
+            inventory.items[index]
                 .spec
                 .runtime_class_name
                 .as_deref()
                 .is_some_and(|c| config.exemptions.is_exempt_runtime_class(c))
-            {
-                summary.exempt += 1;
-                continue;
-            }
-            summary.units += 1;
+        };
+        // The three evaluations of one pod or template, each policy evaluated once.
+        let judge = |index: usize| -> [Side; 3] {
+            let item = &inventory.items[index];
             let evaluate = |policy: LevelVersion| item.evaluate(registry, policy);
             let enforce = evaluate(after.enforce);
             let audit = if after.audit == after.enforce {
@@ -365,34 +368,74 @@ pub fn namespace_answer(
             } else {
                 evaluate(after.warn)
             };
-            if enforce.is_allowed() && audit.is_allowed() && warn.is_allowed() {
+            [
+                Side::new(after.enforce, &enforce),
+                Side::new(after.audit, &audit),
+                Side::new(after.warn, &warn),
+            ]
+        };
+        let not_checked = |seen: bool, pods: usize| match (seen, answer.listed, pods) {
+            (true, _, _) => None,
+            _ if !answer.response.allowed => Some(NotChecked::Rejected),
+            (false, false, _) => Some(NotChecked::EnforceNotStricter),
+            (false, true, 0) => Some(NotChecked::NoPods),
+            (false, true, _) => Some(NotChecked::PastBudget),
+        };
+        for unit in units.iter().filter(|u| in_namespace(u.item)) {
+            let item = &inventory.items[unit.item];
+            if exempt_class(unit.item) {
+                summary.exempt += 1;
                 continue;
             }
+            summary.units += 1;
+            let sides = judge(unit.item);
             let pods = unit.pods + usize::from(item.is_pod());
             let seen =
                 checked.contains(&unit.item) || unit.members.iter().any(|m| checked.contains(m));
-            let not_checked = match (seen, answer.listed, pods) {
-                (true, _, _) => None,
-                _ if !answer.response.allowed => Some(NotChecked::Rejected),
-                (false, false, _) => Some(NotChecked::EnforceNotStricter),
-                (false, true, 0) => Some(NotChecked::NoPods),
-                (false, true, _) => Some(NotChecked::PastBudget),
-            };
-            summary.enforce += usize::from(!enforce.is_allowed());
-            summary.audit += usize::from(!audit.is_allowed());
-            summary.warn += usize::from(!warn.is_allowed());
-            summary.enforce_unseen += usize::from(!enforce.is_allowed() && !seen);
-            results.push(Violating {
-                object: item.at.clone(),
-                pods,
-                replicas: item.ownership.replicas,
-                suspended: item.ownership.suspended,
-                checked: seen,
-                not_checked,
-                enforce: Side::new(after.enforce, &enforce),
-                audit: Side::new(after.audit, &audit),
-                warn: Side::new(after.warn, &warn),
-            });
+            let mut rows = vec![(unit.item, sides, pods, seen, None)];
+            // Pods that run another spec than their controller's template (an older
+            // revision): judged on their own, when their answer differs.
+            let mut variants: Vec<(&std::collections::BTreeMap<String, String>, &PodSpec)> =
+                vec![(&item.metadata.annotations, &item.spec)];
+            for &member in &unit.members {
+                let pod = &inventory.items[member];
+                let key = (&pod.metadata.annotations, &pod.spec);
+                if !pod.is_pod() || exempt_class(member) || variants.contains(&key) {
+                    continue;
+                }
+                variants.push(key);
+                let sides = judge(member);
+                let same = sides
+                    .iter()
+                    .zip(&rows[0].1)
+                    .all(|(a, b)| a.allowed == b.allowed && a.message == b.message);
+                if !same {
+                    let seen = checked.contains(&member);
+                    rows.push((member, sides, 1, seen, Some(item.at.display())));
+                }
+            }
+            for (index, [enforce, audit, warn], pods, seen, differs) in rows {
+                if enforce.allowed && audit.allowed && warn.allowed {
+                    continue;
+                }
+                let row = &inventory.items[index];
+                summary.enforce += usize::from(!enforce.allowed);
+                summary.audit += usize::from(!audit.allowed);
+                summary.warn += usize::from(!warn.allowed);
+                summary.enforce_unseen += usize::from(!enforce.allowed && !seen);
+                results.push(Violating {
+                    object: row.at.clone(),
+                    pods,
+                    replicas: row.ownership.replicas,
+                    suspended: row.ownership.suspended,
+                    checked: seen,
+                    not_checked: not_checked(seen, pods),
+                    differs_from: differs,
+                    enforce,
+                    audit,
+                    warn,
+                });
+            }
         }
     }
     let changed = old != new;
@@ -530,6 +573,9 @@ pub fn render_text(report: &Report) -> String {
             }
             if r.suspended {
                 about.push("suspended".to_owned());
+            }
+            if let Some(controller) = &r.differs_from {
+                about.push(format!("runs another spec than {controller}'s template"));
             }
             if let Some(why) = r.not_checked {
                 about.push(format!("not seen by the API server: {}", why.text()));
