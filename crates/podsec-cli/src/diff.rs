@@ -158,6 +158,10 @@ pub struct Changed {
     pub level_from: &'static str,
     /// Pods grouped under the object.
     pub pods: usize,
+    /// A pod whose spec differs from its controller's template (an older revision, say):
+    /// the controller, as `Kind namespace/name`.
+    #[serde(rename = "differsFrom", skip_serializing_if = "Option::is_none")]
+    pub differs_from: Option<String>,
     /// At `--from`.
     pub from: Side,
     /// At `--to`.
@@ -278,67 +282,105 @@ pub fn compare(
         Same,
         Changed(Box<Changed>),
     }
-    let answers: Vec<Answer> = inventory
-        .units()
+    let units = inventory.units();
+    let answers: Vec<(Answer, Vec<Changed>)> = units
         .par_iter()
         .map(|unit| {
             let item = &inventory.items[unit.item];
+            let exempt_class = |index: usize| {
+                inventory.items[index]
+                    .spec
+                    .runtime_class_name
+                    .as_deref()
+                    .is_some_and(|c| config.exemptions.is_exempt_runtime_class(c))
+            };
             let (level, level_from) = match args.level {
                 Some(level) => (level, "--level"),
                 None => {
                     let namespace = item.at.namespace.as_deref().unwrap_or_default();
-                    let exempt_class = item
-                        .spec
-                        .runtime_class_name
-                        .as_deref()
-                        .is_some_and(|c| config.exemptions.is_exempt_runtime_class(c));
                     match enforce_levels.get(namespace).copied().flatten() {
-                        Some(level) if !exempt_class => (level, "enforce"),
-                        _ => return Answer::Exempt,
+                        Some(level) if !exempt_class(unit.item) => (level, "enforce"),
+                        _ => return (Answer::Exempt, Vec::new()),
                     }
                 }
             };
             if level == Level::Privileged {
-                return Answer::Privileged;
+                return (Answer::Privileged, Vec::new());
             }
             let (from, to) = (
                 LevelVersion::new(level, args.from),
                 LevelVersion::new(level, args.to),
             );
-            let before = item.evaluate(registry, from);
-            let after = item.evaluate(registry, to);
-            let change = match (before.is_allowed(), after.is_allowed()) {
-                (true, true) => return Answer::Same,
-                (true, false) => Change::NewlyDenied,
-                (false, true) => Change::NewlyAllowed,
-                (false, false) if before.forbidden_detail() == after.forbidden_detail() => {
-                    return Answer::Same;
+            let sides = |index: usize| {
+                let item = &inventory.items[index];
+                (
+                    Side::new(from, &item.evaluate(registry, from)),
+                    Side::new(to, &item.evaluate(registry, to)),
+                )
+            };
+            let row = |index: usize, (from_side, to_side): (Side, Side), pods, differs_from| {
+                let change = match (from_side.allowed, to_side.allowed) {
+                    (true, true) => return None,
+                    (true, false) => Change::NewlyDenied,
+                    (false, true) => Change::NewlyAllowed,
+                    (false, false) if from_side.message == to_side.message => return None,
+                    (false, false) => Change::MessageChanged,
+                };
+                let only = |a: &Side, b: &Side| -> Vec<&'static str> {
+                    a.checks
+                        .iter()
+                        .copied()
+                        .filter(|c| !b.checks.contains(c))
+                        .collect()
+                };
+                Some(Changed {
+                    checks_added: only(&to_side, &from_side),
+                    checks_removed: only(&from_side, &to_side),
+                    object: inventory.items[index].at.clone(),
+                    change,
+                    level: level.to_string(),
+                    level_from,
+                    pods,
+                    differs_from,
+                    from: from_side,
+                    to: to_side,
+                })
+            };
+            let own = sides(unit.item);
+            // Pods that run another spec than the controller's template (an older
+            // revision): compared on their own, when their answers differ.
+            let mut extra = Vec::new();
+            let mut seen: Vec<(&BTreeMap<String, String>, &podsec_policy::model::PodSpec)> =
+                vec![(&item.metadata.annotations, &item.spec)];
+            for &member in &unit.members {
+                let pod = &inventory.items[member];
+                let key = (&pod.metadata.annotations, &pod.spec);
+                if !pod.is_pod() || exempt_class(member) || seen.contains(&key) {
+                    continue;
                 }
-                (false, false) => Change::MessageChanged,
+                seen.push(key);
+                let theirs = sides(member);
+                let same = |a: &Side, b: &Side| a.allowed == b.allowed && a.message == b.message;
+                if same(&theirs.0, &own.0) && same(&theirs.1, &own.1) {
+                    continue;
+                }
+                extra.extend(row(member, theirs, 1, Some(item.at.display())));
+            }
+            let pods = unit.pods + usize::from(item.is_pod());
+            let answer = match row(unit.item, own, pods, None) {
+                Some(changed) => Answer::Changed(Box::new(changed)),
+                None => Answer::Same,
             };
-            let (from_side, to_side) = (Side::new(from, &before), Side::new(to, &after));
-            let only = |a: &Side, b: &Side| -> Vec<&'static str> {
-                a.checks
-                    .iter()
-                    .copied()
-                    .filter(|c| !b.checks.contains(c))
-                    .collect()
-            };
-            Answer::Changed(Box::new(Changed {
-                checks_added: only(&to_side, &from_side),
-                checks_removed: only(&from_side, &to_side),
-                object: item.at.clone(),
-                change,
-                level: level.to_string(),
-                level_from,
-                pods: unit.pods + usize::from(item.is_pod()),
-                from: from_side,
-                to: to_side,
-            }))
+            (answer, extra)
         })
         .collect();
     let mut results = Vec::new();
-    for answer in answers {
+    let count = |summary: &mut Summary, change: Change| match change {
+        Change::NewlyDenied => summary.newly_denied += 1,
+        Change::NewlyAllowed => summary.newly_allowed += 1,
+        Change::MessageChanged => summary.message_changed += 1,
+    };
+    for (answer, extra) in answers {
         match answer {
             Answer::Exempt => summary.exempt += 1,
             Answer::Privileged => summary.privileged += 1,
@@ -348,13 +390,13 @@ pub fn compare(
             }
             Answer::Changed(changed) => {
                 summary.compared += 1;
-                match changed.change {
-                    Change::NewlyDenied => summary.newly_denied += 1,
-                    Change::NewlyAllowed => summary.newly_allowed += 1,
-                    Change::MessageChanged => summary.message_changed += 1,
-                }
+                count(&mut summary, changed.change);
                 results.push(*changed);
             }
+        }
+        for changed in extra {
+            count(&mut summary, changed.change);
+            results.push(changed);
         }
     }
     // Stable: inventory order within each kind of change.
@@ -410,8 +452,12 @@ pub fn render_text(report: &Report) -> String {
                 1 => ", 1 pod".to_owned(),
                 n => format!(", {n} pods"),
             };
+            let differs = match &r.differs_from {
+                Some(controller) => format!(", runs another spec than {controller}'s template"),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "  {} ({}{pods})\n    {}: {}\n    {}: {}\n",
+                "  {} ({}{pods}{differs})\n    {}: {}\n    {}: {}\n",
                 r.object.display(),
                 r.object.position(),
                 report.from,

@@ -222,3 +222,84 @@ exemptions: {namespaces: [kube-system]}
         "{with}"
     );
 }
+
+#[test]
+fn pods_of_an_older_template_are_compared_on_their_own() {
+    // The Deployment's template drops ALL; a pod of the old ReplicaSet does not.
+    let text = "apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: site, namespace: web, uid: d1}
+spec:
+  template:
+    spec:
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: c
+        image: i
+        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: site-old-x1
+  namespace: web
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: site-old, uid: rs0, controller: true}]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: site-old
+  namespace: web
+  uid: rs0
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: site, uid: d1, controller: true}]
+spec:
+  template:
+    spec:
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: c
+        image: i
+        securityContext: {allowPrivilegeEscalation: false}
+";
+    // The pod's spec is the old ReplicaSet's template.
+    let old_spec = "spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: c
+    image: i
+    securityContext: {allowPrivilegeEscalation: false}
+";
+    let text = text.replacen(
+        "controller: true}]\n---\napiVersion: apps/v1\nkind: ReplicaSet",
+        &format!("controller: true}}]\n{old_spec}---\napiVersion: apps/v1\nkind: ReplicaSet"),
+        1,
+    );
+    let dir = std::env::temp_dir().join(format!("podsec-diff-{}-older", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, text).expect("write");
+    let run = podsec(&[
+        "diff",
+        "--from",
+        "v1.21",
+        "--to",
+        "v1.22",
+        "--format",
+        "json",
+        file.to_str().expect("UTF-8 path"),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = json_of(&run);
+    assert_eq!(
+        changes(&report),
+        [("site-old-x1".to_owned(), "newly-denied".to_owned())]
+    );
+    assert_eq!(report["results"][0]["differsFrom"], "Deployment web/site");
+    assert_eq!(report["summary"]["compared"], 1);
+    assert_eq!(report["summary"]["unchanged"], 1);
+}
