@@ -95,7 +95,6 @@ pub fn units(items: &[Item]) -> Vec<Unit> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::inventory::{Inventory, Origin, ReadOptions};
     use podsec_policy::Version;
 
