@@ -33,6 +33,7 @@ pub mod apiserver;
 pub mod checks;
 pub mod defaults;
 mod evaluate;
+pub mod fix;
 #[cfg(feature = "k8s-openapi")]
 pub mod k8s;
 mod level;
