@@ -1,0 +1,243 @@
+//! Plans on JSON values: applying the edits to an object's value, as RFC 6902 JSON patch
+//! operations, and as a strategic-merge patch (for kustomize overlays).
+
+use podsec_policy::fix::{Edit, FieldPath, Segment, Value};
+use serde_json::{Map, Value as Json, json};
+
+/// The JSON form of an edit value.
+pub fn to_json(value: &Value) -> Json {
+    serde_json::to_value(value).unwrap_or(Json::Null)
+}
+
+/// Applies `edits` to `object`, returning the RFC 6902 operations that do the same (each
+/// valid on the object as the previous ones left it: a field under a missing parent is added
+/// with its parents).
+pub fn apply(object: &mut Json, edits: &[Edit]) -> Result<Vec<Json>, String> {
+    let mut ops = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::Set { path, value } => {
+                let (parent, key) = split(path)?;
+                let (existing, missing) = deepest(object, &parent)?;
+                if missing.is_empty() {
+                    let target = get_mut(object, &existing).ok_or("lost the path")?;
+                    let map = as_map(target, path)?;
+                    let op = if map.contains_key(&key) { "replace" } else { "add" };
+                    map.insert(key.clone(), to_json(value));
+                    ops.push(json!({"op": op, "path": path.json_pointer(), "value": to_json(value)}));
+                } else {
+                    // Build the missing objects around the value.
+                    let mut nested = Map::new();
+                    nested.insert(key, to_json(value));
+                    let mut built = Json::Object(nested);
+                    for name in missing[1..].iter().rev() {
+                        let mut m = Map::new();
+                        m.insert(name.clone(), built);
+                        built = Json::Object(m);
+                    }
+                    let target = get_mut(object, &existing).ok_or("lost the path")?;
+                    let map = as_map(target, path)?;
+                    let op = if map.contains_key(&missing[0]) { "replace" } else { "add" };
+                    map.insert(missing[0].clone(), built.clone());
+                    let at = FieldPath(
+                        existing
+                            .0
+                            .iter()
+                            .cloned()
+                            .chain([Segment::Field(missing[0].clone())])
+                            .collect(),
+                    );
+                    ops.push(json!({"op": op, "path": at.json_pointer(), "value": built}));
+                }
+            }
+            Edit::Remove { path } => {
+                let (parent, key) = split(path)?;
+                if let Some(Json::Object(map)) = get_mut(object, &parent)
+                    && map.remove(&key).is_some()
+                {
+                    ops.push(json!({"op": "remove", "path": path.json_pointer()}));
+                }
+            }
+            Edit::RemoveItem { path, index } => {
+                if let Some(Json::Array(items)) = get_mut(object, path)
+                    && *index < items.len()
+                {
+                    items.remove(*index);
+                    let item = path.join(Segment::Index(*index));
+                    ops.push(json!({"op": "remove", "path": item.json_pointer()}));
+                }
+            }
+            Edit::AddItem { path, value } => match get_mut(object, path) {
+                Some(Json::Array(items)) => {
+                    items.push(to_json(value));
+                    ops.push(json!({"op": "add", "path": format!("{}/-", path.json_pointer()), "value": to_json(value)}));
+                }
+                _ => {
+                    let list = Value::List(vec![value.clone()]);
+                    let set = Edit::Set { path: path.clone(), value: list };
+                    ops.extend(apply(object, std::slice::from_ref(&set))?);
+                }
+            },
+        }
+    }
+    Ok(ops)
+}
+
+fn split(path: &FieldPath) -> Result<(FieldPath, String), String> {
+    match path.split_last() {
+        Some((parent, Segment::Field(k) | Segment::Key(k))) => Ok((parent, k.clone())),
+        _ => Err(format!("`{path}` does not name a field")),
+    }
+}
+
+fn as_map<'a>(value: &'a mut Json, path: &FieldPath) -> Result<&'a mut Map<String, Json>, String> {
+    if value.is_null() {
+        *value = Json::Object(Map::new());
+    }
+    value
+        .as_object_mut()
+        .ok_or_else(|| format!("`{path}`: its parent is not an object"))
+}
+
+/// The deepest existing (non-null) prefix of `path`, and the keys missing below it.
+fn deepest(object: &Json, path: &FieldPath) -> Result<(FieldPath, Vec<String>), String> {
+    let mut at = object;
+    for (i, segment) in path.0.iter().enumerate() {
+        let next = match (segment, at) {
+            (Segment::Field(k) | Segment::Key(k), Json::Object(map)) => map.get(k).filter(|v| !v.is_null()),
+            (Segment::Index(i), Json::Array(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(next) => at = next,
+            None => {
+                let missing = path.0[i..]
+                    .iter()
+                    .map(|s| match s {
+                        Segment::Field(k) | Segment::Key(k) => Ok(k.clone()),
+                        Segment::Index(_) => Err(format!("`{path}`: a list item is missing")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok((FieldPath(path.0[..i].to_vec()), missing));
+            }
+        }
+    }
+    Ok((path.clone(), Vec::new()))
+}
+
+fn get<'a>(object: &'a Json, path: &FieldPath) -> Option<&'a Json> {
+    let mut at = object;
+    for segment in &path.0 {
+        at = match (segment, at) {
+            (Segment::Field(k) | Segment::Key(k), Json::Object(map)) => map.get(k)?,
+            (Segment::Index(i), Json::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+fn get_mut<'a>(object: &'a mut Json, path: &FieldPath) -> Option<&'a mut Json> {
+    let mut at = object;
+    for segment in &path.0 {
+        at = match (segment, at) {
+            (Segment::Field(k) | Segment::Key(k), Json::Object(map)) => map.get_mut(k)?,
+            (Segment::Index(i), Json::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// The strategic-merge patch for `edits` on `before` (giving `after`): the object's
+/// `apiVersion`, `kind`, `metadata.name` (and `namespace`), and only the changed fields;
+/// containers are matched by `name`, ports by `containerPort`; other lists (capabilities,
+/// sysctls) are replaced whole (the API declares no merge key for them); a removed field
+/// is `null`.
+pub fn strategic_merge_patch(before: &Json, after: &Json, edits: &[Edit]) -> Json {
+    let mut patch = Map::new();
+    for key in ["apiVersion", "kind"] {
+        if let Some(v) = before.get(key) {
+            patch.insert(key.into(), v.clone());
+        }
+    }
+    let mut meta = Map::new();
+    for key in ["name", "namespace"] {
+        if let Some(v) = before.get("metadata").and_then(|m| m.get(key)) {
+            meta.insert(key.into(), v.clone());
+        }
+    }
+    patch.insert("metadata".into(), Json::Object(meta));
+    let mut patch = Json::Object(patch);
+    for edit in edits {
+        let path = match edit {
+            Edit::Set { path, .. }
+            | Edit::Remove { path }
+            | Edit::RemoveItem { path, .. }
+            | Edit::AddItem { path, .. } => path,
+        };
+        smp_set(&mut patch, before, after, path);
+    }
+    patch
+}
+
+/// Lists merged by a key in a strategic-merge patch, and that key.
+fn merge_key(list: &str) -> Option<&'static str> {
+    match list {
+        "containers" | "initContainers" | "ephemeralContainers" => Some("name"),
+        "ports" => Some("containerPort"),
+        _ => None,
+    }
+}
+
+fn smp_set(patch: &mut Json, before: &Json, after: &Json, path: &FieldPath) {
+    let mut at = patch;
+    let mut i = 0;
+    let segments = &path.0;
+    while i < segments.len() {
+        let (Segment::Field(key) | Segment::Key(key)) = &segments[i] else {
+            return;
+        };
+        let last = i + 1 == segments.len();
+        let keyed = merge_key(key);
+        match (segments.get(i + 1), keyed) {
+            (Some(Segment::Index(index)), Some(mkey)) if !last => {
+                let list_path = FieldPath(segments[..=i].to_vec());
+                let item = list_path.join(Segment::Index(*index));
+                let Some(id) = get(before, &item).and_then(|v| v.get(mkey)).cloned() else {
+                    return;
+                };
+                let Some(map) = at.as_object_mut() else { return };
+                let list = map.entry(key.clone()).or_insert_with(|| Json::Array(Vec::new()));
+                let Some(items) = list.as_array_mut() else { return };
+                let pos = match items.iter().position(|e| e.get(mkey) == Some(&id)) {
+                    Some(pos) => pos,
+                    None => {
+                        items.push(json!({ mkey: id }));
+                        items.len() - 1
+                    }
+                };
+                at = &mut items[pos];
+                i += 2;
+            }
+            (Some(Segment::Index(_)), None) | (None, _) => {
+                // A whole value: the field's new value, or null when it is gone.
+                let upto = FieldPath(segments[..=i].to_vec());
+                let value = get(after, &upto).cloned().unwrap_or(Json::Null);
+                if let Some(map) = at.as_object_mut() {
+                    map.insert(key.clone(), value);
+                }
+                return;
+            }
+            _ => {
+                let Some(map) = at.as_object_mut() else { return };
+                let next = map.entry(key.clone()).or_insert_with(|| Json::Object(Map::new()));
+                if !next.is_object() {
+                    return;
+                }
+                at = next;
+                i += 1;
+            }
+        }
+    }
+}
