@@ -22,9 +22,15 @@ pub fn apply(object: &mut Json, edits: &[Edit]) -> Result<Vec<Json>, String> {
                 if missing.is_empty() {
                     let target = get_mut(object, &existing).ok_or("lost the path")?;
                     let map = as_map(target, path)?;
-                    let op = if map.contains_key(&key) { "replace" } else { "add" };
+                    let op = if map.contains_key(&key) {
+                        "replace"
+                    } else {
+                        "add"
+                    };
                     map.insert(key.clone(), to_json(value));
-                    ops.push(json!({"op": op, "path": path.json_pointer(), "value": to_json(value)}));
+                    ops.push(
+                        json!({"op": op, "path": path.json_pointer(), "value": to_json(value)}),
+                    );
                 } else {
                     // Build the missing objects around the value.
                     let mut nested = Map::new();
@@ -37,7 +43,11 @@ pub fn apply(object: &mut Json, edits: &[Edit]) -> Result<Vec<Json>, String> {
                     }
                     let target = get_mut(object, &existing).ok_or("lost the path")?;
                     let map = as_map(target, path)?;
-                    let op = if map.contains_key(&missing[0]) { "replace" } else { "add" };
+                    let op = if map.contains_key(&missing[0]) {
+                        "replace"
+                    } else {
+                        "add"
+                    };
                     map.insert(missing[0].clone(), built.clone());
                     let at = FieldPath(
                         existing
@@ -74,7 +84,10 @@ pub fn apply(object: &mut Json, edits: &[Edit]) -> Result<Vec<Json>, String> {
                 }
                 _ => {
                     let list = Value::List(vec![value.clone()]);
-                    let set = Edit::Set { path: path.clone(), value: list };
+                    let set = Edit::Set {
+                        path: path.clone(),
+                        value: list,
+                    };
                     ops.extend(apply(object, std::slice::from_ref(&set))?);
                 }
             },
@@ -104,7 +117,9 @@ fn deepest(object: &Json, path: &FieldPath) -> Result<(FieldPath, Vec<String>), 
     let mut at = object;
     for (i, segment) in path.0.iter().enumerate() {
         let next = match (segment, at) {
-            (Segment::Field(k) | Segment::Key(k), Json::Object(map)) => map.get(k).filter(|v| !v.is_null()),
+            (Segment::Field(k) | Segment::Key(k), Json::Object(map)) => {
+                map.get(k).filter(|v| !v.is_null())
+            }
             (Segment::Index(i), Json::Array(items)) => items.get(*i),
             _ => None,
         };
@@ -207,9 +222,15 @@ fn smp_set(patch: &mut Json, before: &Json, after: &Json, path: &FieldPath) {
                 let Some(id) = get(before, &item).and_then(|v| v.get(mkey)).cloned() else {
                     return;
                 };
-                let Some(map) = at.as_object_mut() else { return };
-                let list = map.entry(key.clone()).or_insert_with(|| Json::Array(Vec::new()));
-                let Some(items) = list.as_array_mut() else { return };
+                let Some(map) = at.as_object_mut() else {
+                    return;
+                };
+                let list = map
+                    .entry(key.clone())
+                    .or_insert_with(|| Json::Array(Vec::new()));
+                let Some(items) = list.as_array_mut() else {
+                    return;
+                };
                 let pos = match items.iter().position(|e| e.get(mkey) == Some(&id)) {
                     Some(pos) => pos,
                     None => {
@@ -230,8 +251,12 @@ fn smp_set(patch: &mut Json, before: &Json, after: &Json, path: &FieldPath) {
                 return;
             }
             _ => {
-                let Some(map) = at.as_object_mut() else { return };
-                let next = map.entry(key.clone()).or_insert_with(|| Json::Object(Map::new()));
+                let Some(map) = at.as_object_mut() else {
+                    return;
+                };
+                let next = map
+                    .entry(key.clone())
+                    .or_insert_with(|| Json::Object(Map::new()));
                 if !next.is_object() {
                     return;
                 }

@@ -164,7 +164,11 @@ pub fn run(args: &FixArgs) -> anyhow::Result<u8> {
         policy: args.level,
         options,
         read: args.source.read_options(),
-        default_namespace: args.source.namespace.clone().unwrap_or_else(|| "default".into()),
+        default_namespace: args
+            .source
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
         want_json,
     };
     let inputs = Inputs::new(&args.source.paths);
@@ -191,7 +195,8 @@ pub fn run(args: &FixArgs) -> anyhow::Result<u8> {
         }
         for f in &files {
             if f.edited != f.original {
-                std::fs::write(&f.name, &f.edited).with_context(|| format!("writing {}", f.name))?;
+                std::fs::write(&f.name, &f.edited)
+                    .with_context(|| format!("writing {}", f.name))?;
             }
         }
     }
@@ -199,7 +204,9 @@ pub fn run(args: &FixArgs) -> anyhow::Result<u8> {
     let errors = files
         .iter()
         .any(|f| !f.problems.is_empty() || f.objects.iter().any(|o| o.error.is_some()));
-    let unfixable = files.iter().any(|f| f.objects.iter().any(|o| !o.unfixable.is_empty()));
+    let unfixable = files
+        .iter()
+        .any(|f| f.objects.iter().any(|o| !o.unfixable.is_empty()));
     Ok(if errors {
         2
     } else if unfixable {
@@ -367,9 +374,12 @@ fn root_edit(edit: &Edit, location: TemplateLocation) -> Edit {
 /// plan's unfixable checks, and the document still holds as many objects.
 fn edit_doc(settings: &Settings, doc: &Doc<'_>, objects: &[&mut Fixed]) -> Result<String, String> {
     let source = doc.document.text();
-    let json = matches!(source.trim_start().as_bytes().first(), Some(b'{' | b'['));
-    let tree = text::Tree::parse(source, json)
-        .map_err(|e| format!("cannot edit this document's text: {e}; --format patch gives the edits as JSON patches"))?;
+    let json = doc.document.is_json();
+    let tree = text::Tree::parse(source, json).map_err(|e| {
+        format!(
+            "cannot edit this document's text: {e}; --format patch gives the edits as JSON patches"
+        )
+    })?;
     let nodes = tree.objects();
     if nodes.len() != doc.count {
         return Err(
@@ -389,17 +399,27 @@ fn edit_doc(settings: &Settings, doc: &Doc<'_>, objects: &[&mut Fixed]) -> Resul
     // Decode the edited text again and judge every edited object.
     let results = podsec_manifest::decode(&new_text);
     if results.len() != doc.count {
-        return Err("the edited document no longer decodes to the same objects (podsec bug)".into());
+        return Err(
+            "the edited document no longer decodes to the same objects (podsec bug)".into(),
+        );
     }
     for o in objects {
         let Some(Ok(podsec_manifest::Entry::Object(object))) = results.get(o.at.doc - doc.first)
         else {
+            if std::env::var_os("PODSEC_FIX_DEBUG").is_some() {
+                eprintln!("{new_text}\n{:?}", results.get(o.at.doc - doc.first));
+            }
             return Err("the edited object no longer decodes (podsec bug)".into());
         };
         let mut metadata = object.template.metadata.clone();
         let mut spec = object.template.spec.clone();
         if !settings.read.raw {
-            apply_cluster_defaults(&mut metadata, &mut spec, o.location.owner(), settings.read.kube);
+            apply_cluster_defaults(
+                &mut metadata,
+                &mut spec,
+                o.location.owner(),
+                settings.read.kube,
+            );
         }
         let after = Registry::builtin().evaluate(
             settings.policy.level,
@@ -449,7 +469,10 @@ fn flatten(value: serde_json::Value) -> Vec<serde_json::Value> {
     if value.is_null() {
         return Vec::new();
     }
-    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default();
     let has_items = value.get("items").is_some();
     let is_list = kind == "List" || (kind.ends_with("List") && has_items);
     if !is_list {

@@ -27,10 +27,9 @@ pub fn print(args: &FixArgs, files: &[FileFix]) -> anyhow::Result<()> {
         }
         Format::Patch => {
             let list: Vec<Json> = objects(files)
-                .map(|(f, o)| {
+                .map(|(_, o)| {
                     json!({
                         "object": o.at,
-                        "file": f.name,
                         "patch": o.ops,
                         "passes": o.passes(),
                         "unfixable": unfixable_json(o),
@@ -42,7 +41,11 @@ pub fn print(args: &FixArgs, files: &[FileFix]) -> anyhow::Result<()> {
             problems(files)?;
         }
         Format::Json => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&report(args, files))?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report(args, files))?
+            )?;
             problems(files)?;
         }
         Format::Kustomize => {
@@ -54,7 +57,9 @@ pub fn print(args: &FixArgs, files: &[FileFix]) -> anyhow::Result<()> {
 }
 
 fn objects(files: &[FileFix]) -> impl Iterator<Item = (&FileFix, &Fixed)> {
-    files.iter().flat_map(|f| f.objects.iter().map(move |o| (f, o)))
+    files
+        .iter()
+        .flat_map(|f| f.objects.iter().map(move |o| (f, o)))
 }
 
 /// `a/<name>` / `b/<name>` headers: the input's path as given, relative (`patch -p1`).
@@ -181,7 +186,11 @@ fn problems(files: &[FileFix]) -> anyhow::Result<()> {
 }
 
 /// Strategic-merge patches, one file per object, and the `kustomization.yaml` listing them.
-fn kustomize(args: &FixArgs, files: &[FileFix], out: &mut impl std::io::Write) -> anyhow::Result<()> {
+fn kustomize(
+    args: &FixArgs,
+    files: &[FileFix],
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
     let mut names = BTreeSet::new();
     let mut patches: Vec<(String, String)> = Vec::new();
     let mut resources: Vec<String> = Vec::new();
@@ -193,8 +202,15 @@ fn kustomize(args: &FixArgs, files: &[FileFix], out: &mut impl std::io::Write) -
         let mut base = format!(
             "{}-{}{}",
             o.at.kind.to_ascii_lowercase(),
-            o.at.namespace.as_deref().map(|n| format!("{n}-")).unwrap_or_default(),
-            if o.at.name.is_empty() { "unnamed" } else { &o.at.name }
+            o.at.namespace
+                .as_deref()
+                .map(|n| format!("{n}-"))
+                .unwrap_or_default(),
+            if o.at.name.is_empty() {
+                "unnamed"
+            } else {
+                &o.at.name
+            }
         );
         base.retain(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
         let mut name = format!("{base}.yaml");
@@ -227,7 +243,8 @@ fn kustomize(args: &FixArgs, files: &[FileFix], out: &mut impl std::io::Write) -
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             for (name, text) in &patches {
                 let path = dir.join(name);
-                std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             let path = dir.join("kustomization.yaml");
             std::fs::write(&path, &kustomization_text)
@@ -247,7 +264,11 @@ fn kustomize(args: &FixArgs, files: &[FileFix], out: &mut impl std::io::Write) -
 fn relative_to(dir: &Path, target: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     let absolute = |p: &Path| -> Vec<String> {
-        let full: PathBuf = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+        let full: PathBuf = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        };
         let mut parts: Vec<String> = Vec::new();
         for c in full.components() {
             match c {

@@ -113,9 +113,15 @@ impl<'a> Tree<'a> {
                 Event::MappingStart(style, _, _) | Event::SequenceStart(style, _, _) => {
                     let flow = style == StructureStyle::Flow;
                     let kind = if matches!(event, Event::MappingStart(..)) {
-                        Kind::Map { flow, entries: Vec::new() }
+                        Kind::Map {
+                            flow,
+                            entries: Vec::new(),
+                        }
                     } else {
-                        Kind::Seq { flow, items: Vec::new() }
+                        Kind::Seq {
+                            flow,
+                            items: Vec::new(),
+                        }
                     };
                     Some(Node {
                         start,
@@ -202,13 +208,20 @@ impl<'a> Tree<'a> {
         let mut step = None;
         let mut seq = None;
         for node in &self.nodes {
-            let Kind::Map { flow: false, entries } = &node.kind else {
+            let Kind::Map {
+                flow: false,
+                entries,
+            } = &node.kind
+            else {
                 continue;
             };
             for entry in entries {
                 let key_col = self.column(entry.key_start);
                 match &self.nodes[entry.value].kind {
-                    Kind::Map { flow: false, entries: inner } if step.is_none() => {
+                    Kind::Map {
+                        flow: false,
+                        entries: inner,
+                    } if step.is_none() => {
                         if let Some(first) = inner.first() {
                             let col = self.column(first.key_start);
                             if col > key_col && self.only_space_before(first.key_start) {
@@ -248,7 +261,13 @@ impl<'a> Tree<'a> {
             }
             return;
         };
-        let field = |name: &str| entries.iter().rev().find(|e| e.key == name).map(|e| e.value);
+        let field = |name: &str| {
+            entries
+                .iter()
+                .rev()
+                .find(|e| e.key == name)
+                .map(|e| e.value)
+        };
         let kind = field("kind").and_then(|k| match &self.nodes[k].kind {
             Kind::Scalar { text, .. } => Some(text.as_str()),
             _ => None,
@@ -279,12 +298,16 @@ impl<'a> Tree<'a> {
 
     /// After the line holding `at` (after its newline).
     fn line_end(&self, at: usize) -> usize {
-        self.text[at..].find('\n').map_or(self.text.len(), |i| at + i + 1)
+        self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |i| at + i + 1)
     }
 
     /// The end of the line holding `at`, before its newline.
     fn line_content_end(&self, at: usize) -> usize {
-        let end = self.text[at..].find('\n').map_or(self.text.len(), |i| at + i);
+        let end = self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |i| at + i);
         if end > at && self.text.as_bytes()[end - 1] == b'\r' {
             end - 1
         } else {
@@ -293,7 +316,9 @@ impl<'a> Tree<'a> {
     }
 
     fn only_space_before(&self, at: usize) -> bool {
-        self.text[self.line_start(at)..at].bytes().all(|b| b == b' ')
+        self.text[self.line_start(at)..at]
+            .bytes()
+            .all(|b| b == b' ')
     }
 }
 
@@ -361,9 +386,11 @@ impl Tree<'_> {
         let mut at = from;
         for (i, segment) in path.0.iter().enumerate() {
             let next = match (segment, &self.nodes[at].kind) {
-                (Segment::Field(key) | Segment::Key(key), Kind::Map { entries, .. }) => {
-                    entries.iter().rev().find(|e| &e.key == key).map(|e| e.value)
-                }
+                (Segment::Field(key) | Segment::Key(key), Kind::Map { entries, .. }) => entries
+                    .iter()
+                    .rev()
+                    .find(|e| &e.key == key)
+                    .map(|e| e.value),
                 (Segment::Index(index), Kind::Seq { items, .. }) => {
                     items.get(*index).map(|item| item.value)
                 }
@@ -438,6 +465,9 @@ pub fn edit_document(tree: &Tree<'_>, objects: &[(NodeId, Vec<Edit>)]) -> Result
     let mut out = tree.text.to_owned();
     let mut limit = usize::MAX;
     for change in &changes {
+        if change.start > change.end || change.end > out.len() {
+            return Err("an edit outside the document (please report this podsec bug)".into());
+        }
         if change.end > limit {
             return Err("overlapping edits (please report this podsec bug)".into());
         }
@@ -453,6 +483,8 @@ fn plan_changes(
     edits: &[Edit],
     changes: &mut Vec<Change>,
 ) -> Result<(), String> {
+    // Fields to add first: a mapping that also gets fields keeps its place when its
+    // entries are removed.
     let mut inserts: BTreeMap<NodeId, Insert> = BTreeMap::new();
     for edit in edits {
         match edit {
@@ -460,17 +492,6 @@ fn plan_changes(
                 Walk::Found(id) => replace_value(tree, id, value, changes)?,
                 Walk::Missing(id, keys) => inserts.entry(id).or_default().add(&keys, value.clone()),
             },
-            Edit::Remove { path } => {
-                if let Walk::Found(id) = tree.walk(object, path)? {
-                    remove_node(tree, id, changes)?;
-                }
-            }
-            Edit::RemoveItem { path, index } => {
-                let item = path.join(Segment::Index(*index));
-                if let Walk::Found(id) = tree.walk(object, &item)? {
-                    remove_node(tree, id, changes)?;
-                }
-            }
             Edit::AddItem { path, value } => match tree.walk(object, path)? {
                 Walk::Found(id) => add_item(tree, id, value, changes)?,
                 Walk::Missing(id, keys) => inserts
@@ -478,10 +499,28 @@ fn plan_changes(
                     .or_default()
                     .add(&keys, Value::List(vec![value.clone()])),
             },
+            Edit::Remove { .. } | Edit::RemoveItem { .. } => {}
+        }
+    }
+    let mut removed: BTreeMap<NodeId, usize> = BTreeMap::new();
+    for edit in edits {
+        let target = match edit {
+            Edit::Remove { path } => path.clone(),
+            Edit::RemoveItem { path, index } => path.join(Segment::Index(*index)),
+            _ => continue,
+        };
+        if let Walk::Found(id) = tree.walk(object, &target)? {
+            let parent = tree.nodes[id]
+                .parent
+                .ok_or("cannot remove the object itself")?;
+            let keeps = inserts.contains_key(&parent);
+            remove_node(tree, id, keeps, changes)?;
+            *removed.entry(parent).or_default() += 1;
         }
     }
     for (id, insert) in inserts {
-        insert_fields(tree, id, &insert, changes)?;
+        let emptied = removed.get(&id).copied().unwrap_or(0);
+        insert_fields(tree, id, &insert, emptied, changes)?;
     }
     Ok(())
 }
@@ -494,7 +533,8 @@ fn plain_ok(s: &str) -> bool {
         return false;
     };
     (first.is_ascii_alphabetic() || first == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
         && !matches!(
             s.to_ascii_lowercase().as_str(),
             "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
@@ -563,7 +603,9 @@ fn block_insert(tree: &Tree<'_>, insert: &Insert, indent: usize, out: &mut Strin
                 out.push_str(&format!("{pad}{key}:{nl}"));
                 block_items(tree, items, indent + tree.seq_indent, out);
             }
-            InsertValue::Leaf(v) => out.push_str(&format!("{pad}{key}: {}{nl}", scalar_text(tree, v))),
+            InsertValue::Leaf(v) => {
+                out.push_str(&format!("{pad}{key}: {}{nl}", scalar_text(tree, v)))
+            }
             InsertValue::Branch(inner) => {
                 out.push_str(&format!("{pad}{key}:{nl}"));
                 block_insert(tree, inner, indent + tree.step, out);
@@ -575,7 +617,11 @@ fn block_insert(tree: &Tree<'_>, insert: &Insert, indent: usize, out: &mut Strin
 fn block_items(tree: &Tree<'_>, items: &[Value], indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     for item in items {
-        out.push_str(&format!("{pad}- {}{}", scalar_text(tree, item), tree.newline));
+        out.push_str(&format!(
+            "{pad}- {}{}",
+            scalar_text(tree, item),
+            tree.newline
+        ));
     }
 }
 
@@ -601,16 +647,26 @@ fn after_line(tree: &Tree<'_>, at: usize) -> (usize, String) {
 }
 
 /// Replaces an existing value.
-fn replace_value(tree: &Tree<'_>, id: NodeId, value: &Value, changes: &mut Vec<Change>) -> Result<(), String> {
+fn replace_value(
+    tree: &Tree<'_>,
+    id: NodeId,
+    value: &Value,
+    changes: &mut Vec<Change>,
+) -> Result<(), String> {
     let node = &tree.nodes[id];
     if let (Value::List(items), true) = (value, tree.in_block(id) && is_empty_value(tree, id)) {
         if !items.is_empty() {
             // `key:` / `key: []` / `key: null` in block style: block items below the key.
             let entry = tree.entry_of(id).ok_or("a list value outside a mapping")?;
             let colon = key_colon(tree, entry.key_end);
-            changes.push(change(tree, id, colon, node.end, String::new()));
+            changes.push(change(tree, id, colon, node.end.max(colon), String::new()));
             let (at, mut text) = after_line(tree, node.end);
-            block_items(tree, items, tree.column(entry.key_start) + tree.seq_indent, &mut text);
+            block_items(
+                tree,
+                items,
+                tree.column(entry.key_start) + tree.seq_indent,
+                &mut text,
+            );
             changes.push(change(tree, id, at, at, text));
             return Ok(());
         }
@@ -633,20 +689,41 @@ fn is_empty_value(tree: &Tree<'_>, id: NodeId) -> bool {
 }
 
 /// Adds missing fields under the existing node `id` (a mapping, or a null to become one).
-fn insert_fields(tree: &Tree<'_>, id: NodeId, insert: &Insert, changes: &mut Vec<Change>) -> Result<(), String> {
+fn insert_fields(
+    tree: &Tree<'_>,
+    id: NodeId,
+    insert: &Insert,
+    removed: usize,
+    changes: &mut Vec<Change>,
+) -> Result<(), String> {
     let node = &tree.nodes[id];
     match &node.kind {
-        Kind::Map { flow: false, entries } => {
+        Kind::Map {
+            flow: false,
+            entries,
+        } => {
             let first = entries.first().ok_or("an empty block mapping")?;
             let (at, mut text) = after_line(tree, node.end);
             block_insert(tree, insert, tree.column(first.key_start), &mut text);
             changes.push(change(tree, id, at, at, text));
         }
-        Kind::Map { flow: true, entries } if entries.is_empty() && tree.in_block(id) => {
+        Kind::Map {
+            flow: true,
+            entries,
+        } if entries.is_empty() && tree.in_block(id) => {
             block_under_key(tree, id, insert, changes)?;
         }
-        Kind::Map { flow: true, entries } => match entries.last() {
-            None => changes.push(change(tree, id, node.start + 1, node.start + 1, flow_insert(tree, insert))),
+        Kind::Map {
+            flow: true,
+            entries,
+        } => match entries.last().filter(|_| removed < entries.len()) {
+            None => changes.push(change(
+                tree,
+                id,
+                node.start + 1,
+                node.start + 1,
+                flow_insert(tree, insert),
+            )),
             Some(last) => {
                 let last_end = tree.nodes[last.value].end;
                 let multiline = tree.line_start(last.key_start) != tree.line_start(node.start);
@@ -680,32 +757,64 @@ fn insert_fields(tree: &Tree<'_>, id: NodeId, insert: &Insert, changes: &mut Vec
 
 /// Replaces an empty value (`key:`, `key: null`, `key: {}`) of a block mapping entry by
 /// block lines below the key.
-fn block_under_key(tree: &Tree<'_>, id: NodeId, insert: &Insert, changes: &mut Vec<Change>) -> Result<(), String> {
+fn block_under_key(
+    tree: &Tree<'_>,
+    id: NodeId,
+    insert: &Insert,
+    changes: &mut Vec<Change>,
+) -> Result<(), String> {
     let node = &tree.nodes[id];
     let entry = tree.entry_of(id).ok_or("a value outside a mapping")?;
     let from = key_colon(tree, entry.key_end);
-    changes.push(change(tree, id, from, node.end, String::new()));
+    changes.push(change(tree, id, from, node.end.max(from), String::new()));
     let (at, mut text) = after_line(tree, node.end.max(entry.key_start));
-    block_insert(tree, insert, tree.column(entry.key_start) + tree.step, &mut text);
+    block_insert(
+        tree,
+        insert,
+        tree.column(entry.key_start) + tree.step,
+        &mut text,
+    );
     changes.push(change(tree, id, at, at, text));
     Ok(())
 }
 
 /// Appends an item to an existing list (or sets a one-item list on a null).
-fn add_item(tree: &Tree<'_>, id: NodeId, value: &Value, changes: &mut Vec<Change>) -> Result<(), String> {
+fn add_item(
+    tree: &Tree<'_>,
+    id: NodeId,
+    value: &Value,
+    changes: &mut Vec<Change>,
+) -> Result<(), String> {
     let node = &tree.nodes[id];
     match &node.kind {
         Kind::Seq { flow: false, items } => {
             let last = items.last().ok_or("an empty block sequence")?;
             let (at, mut text) = after_line(tree, node.end);
-            block_items(tree, std::slice::from_ref(value), tree.column(last.at), &mut text);
+            block_items(
+                tree,
+                std::slice::from_ref(value),
+                tree.column(last.at),
+                &mut text,
+            );
             changes.push(change(tree, id, at, at, text));
         }
         Kind::Seq { flow: true, items } => match items.last() {
-            None => changes.push(change(tree, id, node.start + 1, node.start + 1, scalar_text(tree, value))),
+            None => changes.push(change(
+                tree,
+                id,
+                node.start + 1,
+                node.start + 1,
+                scalar_text(tree, value),
+            )),
             Some(last) => {
                 let end = tree.nodes[last.value].end;
-                changes.push(change(tree, id, end, end, format!(", {}", scalar_text(tree, value))));
+                changes.push(change(
+                    tree,
+                    id,
+                    end,
+                    end,
+                    format!(", {}", scalar_text(tree, value)),
+                ));
             }
         },
         Kind::Scalar { .. } if tree.is_null(id) => {
@@ -717,15 +826,25 @@ fn add_item(tree: &Tree<'_>, id: NodeId, value: &Value, changes: &mut Vec<Change
 }
 
 /// Removes the entry or item whose value is `id`.
-fn remove_node(tree: &Tree<'_>, id: NodeId, changes: &mut Vec<Change>) -> Result<(), String> {
-    let parent = tree.nodes[id].parent.ok_or("cannot remove the object itself")?;
+fn remove_node(
+    tree: &Tree<'_>,
+    id: NodeId,
+    keeps: bool,
+    changes: &mut Vec<Change>,
+) -> Result<(), String> {
+    let parent = tree.nodes[id]
+        .parent
+        .ok_or("cannot remove the object itself")?;
     let end = tree.nodes[id].end;
     // (start of each sibling, end of each sibling) and which one is `id`.
     let (flow, starts, ends, index) = match &tree.nodes[parent].kind {
         Kind::Map { flow, entries } => (
             *flow,
             entries.iter().map(|e| e.key_start).collect::<Vec<_>>(),
-            entries.iter().map(|e| tree.nodes[e.value].end.max(e.key_start)).collect::<Vec<_>>(),
+            entries
+                .iter()
+                .map(|e| tree.nodes[e.value].end.max(e.key_start))
+                .collect::<Vec<_>>(),
             entries.iter().position(|e| e.value == id),
         ),
         Kind::Seq { flow, items } => (
@@ -739,7 +858,11 @@ fn remove_node(tree: &Tree<'_>, id: NodeId, changes: &mut Vec<Change>) -> Result
     let index = index.ok_or("unexpected YAML structure")?;
     let start = starts[index];
     let end = end.max(ends[index]);
-    let empty = if matches!(tree.nodes[parent].kind, Kind::Map { .. }) { "{}" } else { "[]" };
+    let empty = if matches!(tree.nodes[parent].kind, Kind::Map { .. }) {
+        "{}"
+    } else {
+        "[]"
+    };
     if flow {
         let (from, to) = if index + 1 < starts.len() {
             (start, starts[index + 1])
@@ -751,7 +874,18 @@ fn remove_node(tree: &Tree<'_>, id: NodeId, changes: &mut Vec<Change>) -> Result
         changes.push(change(tree, id, from, to, String::new()));
         return Ok(());
     }
-    if starts.len() == 1 {
+    if starts.len() == 1 && keeps && !tree.only_space_before(start) {
+        // The only entry of a compact item that gets other fields: they follow below.
+        changes.push(change(
+            tree,
+            id,
+            start,
+            tree.line_content_end(end),
+            String::new(),
+        ));
+        return Ok(());
+    }
+    if starts.len() == 1 && !keeps {
         // The collection becomes empty: `{}` / `[]` where it is written.
         let node = &tree.nodes[parent];
         let to = tree.line_content_end(end);
@@ -765,7 +899,13 @@ fn remove_node(tree: &Tree<'_>, id: NodeId, changes: &mut Vec<Change>) -> Result
         return Ok(());
     }
     if tree.only_space_before(start) {
-        changes.push(change(tree, id, tree.line_start(start), tree.line_end(end), String::new()));
+        changes.push(change(
+            tree,
+            id,
+            tree.line_start(start),
+            tree.line_end(end),
+            String::new(),
+        ));
     } else if index + 1 < starts.len() {
         // The first entry of a compact item (`- hostPort: 80`): the next entry moves up.
         changes.push(change(tree, id, start, starts[index + 1], String::new()));

@@ -74,7 +74,8 @@ fn string(s: &str) -> String {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/' || c == '.')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c))
         && !matches!(
             s.to_ascii_lowercase().as_str(),
             "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
