@@ -406,9 +406,6 @@ fn edit_doc(settings: &Settings, doc: &Doc<'_>, objects: &[&mut Fixed]) -> Resul
     for o in objects {
         let Some(Ok(podsec_manifest::Entry::Object(object))) = results.get(o.at.doc - doc.first)
         else {
-            if std::env::var_os("PODSEC_FIX_DEBUG").is_some() {
-                eprintln!("{new_text}\n{:?}", results.get(o.at.doc - doc.first));
-            }
             return Err("the edited object no longer decodes (podsec bug)".into());
         };
         let mut metadata = object.template.metadata.clone();

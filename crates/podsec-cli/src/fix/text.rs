@@ -654,22 +654,24 @@ fn replace_value(
     changes: &mut Vec<Change>,
 ) -> Result<(), String> {
     let node = &tree.nodes[id];
-    if let (Value::List(items), true) = (value, tree.in_block(id) && is_empty_value(tree, id)) {
-        if !items.is_empty() {
-            // `key:` / `key: []` / `key: null` in block style: block items below the key.
-            let entry = tree.entry_of(id).ok_or("a list value outside a mapping")?;
-            let colon = key_colon(tree, entry.key_end);
-            changes.push(change(tree, id, colon, node.end.max(colon), String::new()));
-            let (at, mut text) = after_line(tree, node.end);
-            block_items(
-                tree,
-                items,
-                tree.column(entry.key_start) + tree.seq_indent,
-                &mut text,
-            );
-            changes.push(change(tree, id, at, at, text));
-            return Ok(());
-        }
+    if let Value::List(items) = value
+        && !items.is_empty()
+        && tree.in_block(id)
+        && is_empty_value(tree, id)
+    {
+        // `key:` / `key: []` / `key: null` in block style: block items below the key.
+        let entry = tree.entry_of(id).ok_or("a list value outside a mapping")?;
+        let colon = key_colon(tree, entry.key_end);
+        changes.push(change(tree, id, colon, node.end.max(colon), String::new()));
+        let (at, mut text) = after_line(tree, node.end);
+        block_items(
+            tree,
+            items,
+            tree.column(entry.key_start) + tree.seq_indent,
+            &mut text,
+        );
+        changes.push(change(tree, id, at, at, text));
+        return Ok(());
     }
     let text = match &node.kind {
         Kind::Scalar { style, .. } => styled_scalar(tree, value, *style),
