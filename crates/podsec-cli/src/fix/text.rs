@@ -923,3 +923,118 @@ fn key_colon(tree: &Tree<'_>, key_end: usize) -> usize {
         .find(':')
         .map_or(key_end, |i| key_end + i + 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> FieldPath {
+        FieldPath::parse(p).expect("path")
+    }
+
+    fn edit(text: &str, edits: Vec<Edit>) -> String {
+        let json = text.trim_start().starts_with('{') && text.contains('"');
+        let tree = Tree::parse(text, json).expect("parses");
+        let objects = tree.objects();
+        edit_document(&tree, &[(objects[0], edits)]).expect("edits")
+    }
+
+    fn set(p: &str, value: Value) -> Edit {
+        Edit::Set {
+            path: path(p),
+            value,
+        }
+    }
+
+    #[test]
+    fn indentless_and_indented_sequences_and_crlf() {
+        let text =
+            "spec:\r\n  containers:\r\n  - name: a\r\n    ports:\r\n    - containerPort: 1\r\n";
+        let out = edit(
+            text,
+            vec![set(
+                "spec.containers[0].securityContext.capabilities.drop",
+                Value::List(vec![Value::str("ALL")]),
+            )],
+        );
+        assert_eq!(
+            out,
+            "spec:\r\n  containers:\r\n  - name: a\r\n    ports:\r\n    - containerPort: 1\r\n    securityContext:\r\n      capabilities:\r\n        drop:\r\n        - ALL\r\n"
+        );
+        let text = "spec:\n    containers:\n        -   name: a\n";
+        let out = edit(
+            text,
+            vec![set(
+                "spec.containers[0].securityContext.capabilities.drop",
+                Value::List(vec![Value::str("ALL")]),
+            )],
+        );
+        assert_eq!(
+            out,
+            "spec:\n    containers:\n        -   name: a\n            securityContext:\n                capabilities:\n                    drop:\n                        - ALL\n"
+        );
+    }
+
+    #[test]
+    fn removing_entries_and_items() {
+        let text =
+            "a:\n  - hostPort: 1 # x\n    b: 2\n  - c: 3\n# kept\nd: [x, y, z]\ne: {f: 1, g: 2}\n";
+        let out = edit(
+            text,
+            vec![
+                Edit::Remove {
+                    path: path("a[0].hostPort"),
+                },
+                Edit::RemoveItem {
+                    path: path("d"),
+                    index: 2,
+                },
+                Edit::RemoveItem {
+                    path: path("d"),
+                    index: 0,
+                },
+                Edit::Remove { path: path("e.f") },
+                Edit::Remove {
+                    path: path("a[1].c"),
+                },
+            ],
+        );
+        assert_eq!(out, "a:\n  - b: 2\n  - {}\n# kept\nd: [y]\ne: {g: 2}\n");
+    }
+
+    #[test]
+    fn quoting_styles_are_kept() {
+        let text = "a: 'Unconfined'\nb: \"Unconfined\"\nc: Unconfined\nd: true\n";
+        let out = edit(
+            text,
+            vec![
+                set("a", Value::str("RuntimeDefault")),
+                set("b", Value::str("RuntimeDefault")),
+                set("c", Value::str("RuntimeDefault")),
+                set("d", Value::Bool(false)),
+            ],
+        );
+        assert_eq!(
+            out,
+            "a: 'RuntimeDefault'\nb: \"RuntimeDefault\"\nc: RuntimeDefault\nd: false\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_json_objects_get_their_own_lines() {
+        let text = "{\n  \"spec\": {\n    \"a\": 1\n  }\n}";
+        let out = edit(text, vec![set("spec.b.c", Value::Bool(true))]);
+        assert_eq!(
+            out,
+            "{\n  \"spec\": {\n    \"a\": 1,\n    \"b\": {\"c\": true}\n  }\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        assert_eq!(back["spec"]["b"]["c"], true);
+    }
+
+    #[test]
+    fn aliases_are_refused() {
+        let text = "a: &x {b: 1}\nc: *x\n";
+        assert!(Tree::parse(text, false).is_err());
+    }
+}
