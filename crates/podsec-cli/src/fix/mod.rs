@@ -129,6 +129,8 @@ pub struct FileFix {
     pub original: String,
     /// Its text with the fixes.
     pub edited: String,
+    /// The edited regions: byte ranges in `original` and in `edited`, in order.
+    pub regions: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     /// The failing objects.
     pub objects: Vec<Fixed>,
     /// Problems reading it.
@@ -180,6 +182,7 @@ pub fn run(args: &FixArgs) -> anyhow::Result<u8> {
                 name: err.name.clone(),
                 original: String::new(),
                 edited: String::new(),
+                regions: Vec::new(),
                 objects: Vec::new(),
                 problems: vec![match err.line {
                     Some(line) => format!("{}:{line}: {}", err.name, err.message),
@@ -262,67 +265,72 @@ fn fix_file(settings: &Settings, name: String, text: String) -> FileFix {
         })
         .collect();
     let policy = settings.policy;
-    let mut objects: Vec<(usize, Fixed)> = Vec::new();
+    // Items come in document order; each document is planned, edited and checked on its
+    // own (in parallel), then the file is put together again.
+    let mut per_doc: Vec<Vec<&Item>> = vec![Vec::new(); docs.len()];
     for item in &inventory.items {
-        let plan = fix::plan(
-            registry,
-            policy.level,
-            policy.version,
-            &item.metadata,
-            &item.spec,
-            settings.options,
-        );
-        if plan.before.is_allowed() {
-            continue;
+        let d = docs.partition_point(|d| d.first + d.count <= item.at.doc);
+        if let Some(list) = per_doc.get_mut(d) {
+            list.push(item);
         }
-        let doc = docs
-            .iter()
-            .position(|d| (d.first..d.first + d.count).contains(&item.at.doc))
-            .unwrap_or(0);
-        objects.push((doc, fixed(item, plan)));
     }
-    // Text edits, per document.
-    let mut edited = text.clone();
-    for (index, doc) in docs.iter().enumerate().rev() {
-        let mine: Vec<&mut Fixed> = objects
-            .iter_mut()
-            .filter(|(d, o)| *d == index && !o.edits.is_empty())
-            .map(|(_, o)| o)
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
-        match edit_doc(settings, doc, &mine) {
-            Ok(new_text) => {
-                let start = doc.offset;
-                edited.replace_range(start..start + doc.document.text().len(), &new_text);
-            }
-            Err(err) => {
-                for o in mine {
-                    o.error = Some(err.clone());
+    let results: Vec<(Option<String>, Vec<Fixed>)> = docs
+        .par_iter()
+        .zip(per_doc.par_iter())
+        .map(|(doc, items)| {
+            let mut fixes: Vec<Fixed> = items
+                .iter()
+                .filter_map(|item| {
+                    let plan = fix::plan(
+                        registry,
+                        policy.level,
+                        policy.version,
+                        &item.metadata,
+                        &item.spec,
+                        settings.options,
+                    );
+                    (!plan.before.is_allowed()).then(|| fixed(item, plan))
+                })
+                .collect();
+            let mut new_text = None;
+            let mine: Vec<&mut Fixed> = fixes.iter_mut().filter(|o| !o.edits.is_empty()).collect();
+            if !mine.is_empty() {
+                match edit_doc(settings, doc, &mine) {
+                    Ok(text) => new_text = Some(text),
+                    Err(err) => {
+                        for o in mine {
+                            o.error = Some(err.clone());
+                        }
+                    }
                 }
             }
-        }
-    }
-    let mut objects: Vec<Fixed> = objects.into_iter().map(|(_, o)| o).collect();
-    if settings.want_json {
-        for (doc_index, doc) in docs.iter().enumerate() {
-            let _ = doc_index;
-            let wanted: Vec<&mut Fixed> = objects
-                .iter_mut()
-                .filter(|o| (doc.first..doc.first + doc.count).contains(&o.at.doc))
-                .collect();
-            if wanted.is_empty() {
-                continue;
+            if settings.want_json && !fixes.is_empty() {
+                json_forms(doc, fixes.iter_mut().collect());
             }
-            json_forms(doc, wanted);
+            (new_text, fixes)
+        })
+        .collect();
+    let mut edited = String::with_capacity(text.len() + text.len() / 4);
+    let mut copied = 0;
+    let mut objects = Vec::new();
+    let mut regions = Vec::new();
+    for (doc, (new_text, fixes)) in docs.iter().zip(results) {
+        if let Some(new_text) = new_text {
+            edited.push_str(&text[copied..doc.offset]);
+            let at = edited.len();
+            edited.push_str(&new_text);
+            copied = doc.offset + doc.document.text().len();
+            regions.push((doc.offset..copied, at..edited.len()));
         }
+        objects.extend(fixes);
     }
+    edited.push_str(&text[copied..]);
     FileFix {
         stdin: name == "-",
         name,
         original: text,
         edited,
+        regions,
         objects,
         problems,
     }

@@ -68,14 +68,154 @@ fn diff_name(name: &str) -> String {
     trimmed.to_owned()
 }
 
-/// The unified diff of one file.
+/// The unified diff of one file (3 lines of context). Only the edited documents are
+/// compared line by line (the rest of the file is the same by construction), so a large
+/// file with many small edits costs as much as its edited documents.
 pub fn unified_diff(f: &FileFix) -> String {
+    use similar::{Algorithm, DiffOp, capture_diff_slices, group_diff_ops};
     let name = diff_name(&f.name);
-    let diff = similar::TextDiff::from_lines(&f.original, &f.edited);
-    diff.unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+    let old: Vec<&str> = f.original.split_inclusive('\n').collect();
+    let new: Vec<&str> = f.edited.split_inclusive('\n').collect();
+    let old_starts = line_starts(&f.original);
+    let new_starts = line_starts(&f.edited);
+    // The line of a byte offset (a region starts at a line start; it may end mid-line at
+    // the end of a text without a final newline).
+    let line_of = |starts: &[usize], at: usize| starts.partition_point(|&s| s < at);
+    let mut ops: Vec<DiffOp> = Vec::new();
+    let (mut old_line, mut new_line) = (0, 0);
+    for (old_range, new_range) in &f.regions {
+        let (a, b) = (
+            line_of(&old_starts, old_range.start),
+            line_of(&old_starts, old_range.end),
+        );
+        let (c, d) = (
+            line_of(&new_starts, new_range.start),
+            line_of(&new_starts, new_range.end),
+        );
+        if a > old_line {
+            ops.push(DiffOp::Equal {
+                old_index: old_line,
+                new_index: new_line,
+                len: a - old_line,
+            });
+        }
+        for op in capture_diff_slices(Algorithm::Myers, &old[a..b], &new[c..d]) {
+            ops.push(shift(op, a, c));
+        }
+        old_line = b;
+        new_line = d;
+    }
+    if old_line < old.len() {
+        ops.push(DiffOp::Equal {
+            old_index: old_line,
+            new_index: new_line,
+            len: old.len() - old_line,
+        });
+    }
+    // Adjacent equal runs merged: grouping expects one per stretch.
+    let mut merged: Vec<DiffOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let (Some(DiffOp::Equal { len, .. }), DiffOp::Equal { len: more, .. }) =
+            (merged.last_mut(), &op)
+        {
+            *len += more;
+            continue;
+        }
+        merged.push(op);
+    }
+    let mut out = format!("--- a/{name}\n+++ b/{name}\n");
+    for group in group_diff_ops(merged, 3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let (_, o1, n1) = first.as_tag_tuple();
+        let (_, o2, n2) = last.as_tag_tuple();
+        let (o, n) = (o1.start..o2.end, n1.start..n2.end);
+        let header = |r: &std::ops::Range<usize>| {
+            let start = if r.is_empty() { r.start } else { r.start + 1 };
+            format!("{start},{}", r.len())
+        };
+        out.push_str(&format!("@@ -{} +{} @@\n", header(&o), header(&n)));
+        for op in &group {
+            let (tag, o, n) = op.as_tag_tuple();
+            use similar::DiffTag;
+            if tag == DiffTag::Equal {
+                for line in &old[o] {
+                    push_line(&mut out, ' ', line);
+                }
+                continue;
+            }
+            for line in &old[o] {
+                push_line(&mut out, '-', line);
+            }
+            for line in &new[n] {
+                push_line(&mut out, '+', line);
+            }
+        }
+    }
+    out
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(
+            text.match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&i| i < text.len()),
+        )
+        .collect()
+}
+
+fn shift(op: similar::DiffOp, old: usize, new: usize) -> similar::DiffOp {
+    use similar::DiffOp;
+    match op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => DiffOp::Equal {
+            old_index: old_index + old,
+            new_index: new_index + new,
+            len,
+        },
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        } => DiffOp::Delete {
+            old_index: old_index + old,
+            old_len,
+            new_index: new_index + new,
+        },
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        } => DiffOp::Insert {
+            old_index: old_index + old,
+            new_index: new_index + new,
+            new_len,
+        },
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => DiffOp::Replace {
+            old_index: old_index + old,
+            old_len,
+            new_index: new_index + new,
+            new_len,
+        },
+    }
+}
+
+fn push_line(out: &mut String, mark: char, line: &str) {
+    out.push(mark);
+    out.push_str(line);
+    if !line.ends_with('\n') {
+        out.push_str("\n\\ No newline at end of file\n");
+    }
 }
 
 fn unfixable_json(o: &Fixed) -> Vec<Json> {
