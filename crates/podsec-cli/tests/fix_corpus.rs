@@ -185,3 +185,78 @@ fn every_fail_fixture_is_fixed_or_reported() {
             .all(|c| c.fixed > 0 && c.fail == c.fixed + c.reported)
     );
 }
+
+#[derive(serde::Deserialize)]
+struct Pod {
+    #[serde(default)]
+    metadata: podsec_policy::model::PodMetadata,
+    #[serde(default)]
+    spec: podsec_policy::model::PodSpec,
+}
+
+/// Secure defaults (the fill-unset strategy a mutating webhook uses): on every fail fixture,
+/// every edit fills a field that is not set, the plan is what the registry says of the
+/// patched pod, and patching the patched pod is a no-op.
+#[test]
+fn fill_unset_only_fills_unset_fields_on_every_fail_fixture() {
+    use podsec_policy::fix::{self, Edit, NonRoot, Options, Strategy};
+    use podsec_policy::{Level, Registry, Version};
+    let Some(corpus) = podsec_conformance::corpus() else {
+        return;
+    };
+    let options = Options {
+        strategy: Strategy::FillUnset,
+        non_root: NonRoot::WithUser(65532),
+    };
+    let registry = Registry::builtin();
+    let (mut total, mut passing) = (0, 0);
+    for (level, name) in [
+        (Level::Baseline, "baseline"),
+        (Level::Restricted, "restricted"),
+    ] {
+        for minor in 0..=37 {
+            let dir = corpus
+                .join("testdata")
+                .join(name)
+                .join(format!("v1.{minor}"))
+                .join("fail");
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let file = entry.expect("entry").path();
+                let text = std::fs::read_to_string(&file).expect("fixture");
+                let value = yaml_value(&text);
+                let pod: Pod = serde_json::from_value(value.clone()).expect("pod");
+                let version = Version::v1(minor);
+                let plan = fix::plan(registry, level, version, &pod.metadata, &pod.spec, options);
+                for edit in plan.edit_list() {
+                    let Edit::Set { path, .. } = edit else {
+                        panic!(
+                            "{}: fill-unset plans only set fields: {edit}",
+                            file.display()
+                        );
+                    };
+                    let at = value.pointer(&path.json_pointer());
+                    assert!(
+                        at.is_none() || at == Some(&Value::Null),
+                        "{}: {edit} overrides {at:?}",
+                        file.display()
+                    );
+                }
+                let (mut meta, mut spec) = (pod.metadata.clone(), pod.spec.clone());
+                fix::apply(plan.edit_list(), &mut meta, &mut spec).expect("applies");
+                assert_eq!(registry.evaluate(level, version, &meta, &spec), plan.after);
+                let again = fix::plan(registry, level, version, &meta, &spec, options);
+                assert!(again.edits.is_empty(), "{}: not idempotent", file.display());
+                total += 1;
+                passing += usize::from(plan.passes());
+            }
+        }
+    }
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "fill-unset corpus: {total} fail fixtures, {passing} pass after filling unset fields"
+    );
+    assert!(passing > 0 && total > 3000);
+}
