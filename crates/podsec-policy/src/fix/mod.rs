@@ -45,6 +45,8 @@
 //! capability, a sysctl, a host port, ...) is reported, never changed.
 
 mod edit;
+#[cfg(feature = "json")]
+pub mod json;
 mod path;
 
 pub use edit::{ApplyError, Edit, Value, apply};
