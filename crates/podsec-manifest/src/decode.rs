@@ -57,12 +57,21 @@ fn error(line: usize, kind: DecodeErrorKind) -> DecodeError {
 
 /// Parses a YAML document with the full parser (serde-saphyr), in Kubernetes' YAML mode.
 pub(crate) fn full_yaml(text: &str) -> Result<Value, serde_saphyr::Error> {
+    let defaults = serde_saphyr::Budget::default();
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         // YAML 1.1, as Kubernetes reads it: `017` is octal.
         legacy_octal_numbers: true,
         with_snippet: false,
-        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
+        // The default budget guards against documents that expand (aliases) far beyond
+        // their size; a large but plain document (a cluster snapshot as one `List`) is
+        // allowed as many nodes, events and scalar bytes as its text could hold.
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_nodes: defaults.max_nodes.max(text.len()),
+            max_events: defaults.max_events.max(2 * text.len()),
+            max_total_scalar_bytes: defaults.max_total_scalar_bytes.max(text.len()),
+        },
     };
     serde_saphyr::from_str_with_options::<YamlValue>(text, options).map(|YamlValue(v)| v)
 }

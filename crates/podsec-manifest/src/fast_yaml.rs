@@ -622,6 +622,10 @@ fn number_like(text: &str) -> Option<Scalar<'_>> {
     if bytes[0] == b'-' && bytes.len() > 1 && (bytes[1] == b'-' || bytes[1].is_ascii_alphabetic()) {
         return Some(Scalar::Str(Cow::Borrowed(text)));
     }
+    // What a cluster writes in every object and pod status: uids and IPv4 addresses.
+    if is_uuid(bytes) || is_ipv4(bytes) {
+        return Some(Scalar::Str(Cow::Borrowed(text)));
+    }
     // Quantities and durations: `500m`, `128Mi`, `10s`, `1h30m`.
     let lead = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     if lead > 0
@@ -634,6 +638,28 @@ fn number_like(text: &str) -> Option<Scalar<'_>> {
         return Some(Scalar::Str(Cow::Borrowed(text)));
     }
     None
+}
+
+/// `8-4-4-4-12` hexadecimal digits (a Kubernetes uid): a string in every YAML schema.
+fn is_uuid(bytes: &[u8]) -> bool {
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Four dot-separated groups of one to three digits (`10.244.0.5`): a string, as more than
+/// one dot makes it no float.
+fn is_ipv4(bytes: &[u8]) -> bool {
+    let mut groups = 0;
+    for group in bytes.split(|b| *b == b'.') {
+        groups += 1;
+        if group.is_empty() || group.len() > 3 || !group.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    groups == 4
 }
 
 /// A quoted scalar at the start of `text`: its value and the byte length it spans.
@@ -823,6 +849,17 @@ mod tests {
     }
 
     #[test]
+    fn uids_and_addresses_are_strings() {
+        let text = "uid: 00000001-0000-4000-8000-00000000000a\nother: 5e1b7c0a-1234-4000-8000-000000000001\npodIP: 10.244.0.5\nhostIP: 0.0.0.0\n";
+        assert_eq!(
+            parse(text),
+            Some(json!({"uid": "00000001-0000-4000-8000-00000000000a",
+                "other": "5e1b7c0a-1234-4000-8000-000000000001",
+                "podIP": "10.244.0.5", "hostIP": "0.0.0.0"}))
+        );
+    }
+
+    #[test]
     fn leaves_uncertain_yaml_to_the_full_parser() {
         for text in [
             "a: yes\n",
@@ -840,6 +877,9 @@ mod tests {
             "<<: {a: 1}\n",
             "a: \"\\x41\"\n",
             "a: 1e3\n",
+            "a: 1.2.3\n",
+            "a: 1.2.3.4.5\n",
+            "a: 1e5-1234-4000-8000-000000000001\n",
             "a: .inf\n",
             "a: Null\n",
             "a: b: c\n",
@@ -983,7 +1023,7 @@ mod differential {
     fn agrees_on_every_yaml_file_of_the_project_and_the_corpus() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut files = Vec::new();
-        for dir in ["examples", "deploy", "crates"] {
+        for dir in ["examples", "deploy", "crates", "snapshots"] {
             yaml_files(&root.join(dir), &mut files);
         }
         let corpus = podsec_conformance::corpus();
