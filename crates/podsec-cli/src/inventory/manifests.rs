@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use podsec_manifest::Entry;
+
 use super::{Inventory, Origin, Problem, ReadOptions};
 use crate::input::Inputs;
 
@@ -43,7 +45,10 @@ pub fn load(paths: &[PathBuf], options: ReadOptions, default_namespace: &str) ->
 pub fn read_text(inventory: &mut Inventory, name: &str, text: &str, options: ReadOptions) {
     let mut next_doc = 0;
     for document in podsec_manifest::documents(text) {
-        let results = document.decode();
+        let mut results = document.decode();
+        if results.len() > 1 {
+            locate_items(&document, &mut results);
+        }
         let count = results.len();
         let marks = inventory.marks();
         inventory.add(name, results, options, || {
@@ -56,5 +61,23 @@ pub fn read_text(inventory: &mut Inventory, name: &str, text: &str, options: Rea
         });
         inventory.shift_docs(marks, next_doc);
         next_doc += count;
+    }
+}
+
+/// Gives each item of a `List` its own line (the decoder gives them all the `List`'s), so a
+/// report on a snapshot points at the object.
+fn locate_items(document: &podsec_manifest::Document<'_>, results: &mut podsec_manifest::Decoded) {
+    let index = podsec_manifest::locate::index(document);
+    if index.len() != results.len() {
+        return;
+    }
+    for (result, fields) in results.iter_mut().zip(&index) {
+        let line = fields.locate("").line;
+        match result {
+            Ok(Entry::Object(object)) => object.line = line,
+            Ok(Entry::Namespace(namespace)) => namespace.line = line,
+            Ok(Entry::Skipped(skipped)) => skipped.line = line,
+            Err(err) => err.line = line,
+        }
     }
 }
