@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Generates a cluster snapshot as `kubectl get ns,pods,deploy,rs,sts,ds,job,cronjob -A -o
-# yaml` writes it (one `List`), for benchmarks of the adoption commands (`podsec audit`,
-# `recommend`, `diff`, `whatif`, `plan`, ...):
+# yaml` writes it (one `List`), for benchmarks of the adoption commands (bench/adopt.sh):
 #
 #   bench/snapshot.sh OUT.yaml [NAMESPACES]
 #   FORMAT=stream bench/snapshot.sh OUT.yaml   # the same objects as a `---` stream
@@ -16,12 +15,10 @@
 # `controller: true`, as a real cluster writes them. Namespaces are labelled in turn:
 # enforce restricted, enforce baseline with warn/audit restricted, enforce privileged with
 # warn baseline, and unlabelled. Pod templates are in turn restricted-compliant,
-# baseline-compliant (root, no seccomp), and privileged (hostNetwork, a hostPath volume, a
-# privileged sidecar).
-#
-# Note: podsec's YAML decoder bounds a document to 250,000 nodes, about 1,000 of these
-# pods: a bigger `List` is refused (`document too large or too complex`); FORMAT=stream
-# (or `kubectl get -o json`) reads whole.
+# baseline-compliant (root, no seccomp), privileged (hostNetwork, a hostPath volume, a
+# privileged sidecar), and restricted only before v1.22 (no `drop: [ALL]`: what `podsec
+# diff` finds); every workload runs its own image, so no two templates are alike, and pods
+# carry a status with their addresses, as a live cluster's do.
 set -euo pipefail
 out=${1:?usage: bench/snapshot.sh OUT.yaml [NAMESPACES]}
 namespaces=${2:-50}
@@ -50,15 +47,16 @@ function meta(indent, name, ns, id, owner_kind, owner_api, owner_name, owner_id)
   }
 }
 
-# A pod spec at `indent`, of flavour 0 (restricted), 1 (baseline) or 2 (privileged).
-function spec(indent, flavour) {
+# A pod spec at `indent`, of flavour 0 (restricted), 1 (baseline), 2 (privileged) or 3
+# (restricted before v1.22), running the image `image`.
+function spec(indent, flavour, image) {
   if (flavour == 2) {
     print indent "hostNetwork: true"
     print indent "volumes:"
     print indent "- name: host"
     print indent "  hostPath: {path: /var/lib/bench, type: Directory}"
   }
-  if (flavour == 0) {
+  if (flavour == 0 || flavour == 3) {
     print indent "securityContext:"
     print indent "  runAsNonRoot: true"
     print indent "  runAsUser: 10001"
@@ -67,7 +65,7 @@ function spec(indent, flavour) {
   print indent "serviceAccountName: bench"
   print indent "containers:"
   print indent "- name: app"
-  print indent "  image: registry.example.com/bench/app:1.2.3"
+  print indent "  image: registry.example.com/bench/" image ":1.2.3"
   print indent "  ports:"
   print indent "  - {containerPort: 8080, protocol: TCP}"
   print indent "  resources:"
@@ -78,31 +76,37 @@ function spec(indent, flavour) {
     print indent "    allowPrivilegeEscalation: false"
     print indent "    readOnlyRootFilesystem: true"
     print indent "    capabilities: {drop: [ALL]}"
+  } else if (flavour == 3) {
+    print indent "  securityContext: {allowPrivilegeEscalation: false}"
   }
   print indent "- name: sidecar"
   print indent "  image: registry.example.com/bench/proxy:0.9"
-  if (flavour == 0) {
+  if (flavour == 0 || flavour == 3) {
     print indent "  securityContext:"
     print indent "    allowPrivilegeEscalation: false"
-    print indent "    capabilities: {drop: [ALL]}"
+    print indent "    capabilities: {drop: [" (flavour == 0 ? "ALL" : "NET_RAW") "]}"
   } else if (flavour == 2) {
     print indent "  securityContext: {privileged: true}"
   }
 }
 
-function pod(name, ns, id, flavour, owner_kind, owner_api, owner_name, owner_id) {
+function pod(name, ns, id, flavour, image, owner_kind, owner_api, owner_name, owner_id) {
   print "- apiVersion: v1"
   print "  kind: Pod"
   meta("  ", name, ns, id, owner_kind, owner_api, owner_name, owner_id)
   print "  spec:"
-  spec("    ", flavour)
-  print "    nodeName: node-" (id_counter++ % 7)
+  spec("    ", flavour, image)
+  node = id_counter++ % 7
+  print "    nodeName: node-" node
   print "  status:"
   print "    phase: Running"
+  print "    hostIP: 10.0.0." (node + 10)
+  print "    podIP: 10.244." node "." (id_counter % 250 + 2)
+  print "    startTime: \"2026-11-01T08:00:05Z\""
 }
 
 # A workload with a template; `extra` lines of its spec first.
-function workload(api, kind, name, ns, id, flavour, replicas, owner_kind, owner_api, owner_name, owner_id) {
+function workload(api, kind, name, ns, id, flavour, image, replicas, owner_kind, owner_api, owner_name, owner_id) {
   print "- apiVersion: " api
   print "  kind: " kind
   meta("  ", name, ns, id, owner_kind, owner_api, owner_name, owner_id)
@@ -114,7 +118,7 @@ function workload(api, kind, name, ns, id, flavour, replicas, owner_kind, owner_
   print "      metadata:"
   print "        labels: {app.kubernetes.io/name: " name "}"
   print "      spec:"
-  spec("        ", flavour)
+  spec("        ", flavour, image)
 }
 
 BEGIN {
@@ -146,26 +150,26 @@ BEGIN {
     print "  status: {phase: Active}"
     k = 1
     for (d = 0; d < 16; d++) {
-      flavour = (n + d) % 3
+      flavour = (n + d) % 4
       dep = "web-" d; depid = uid(n, k++)
-      workload("apps/v1", "Deployment", dep, ns, depid, flavour, 11)
+      workload("apps/v1", "Deployment", dep, ns, depid, flavour, ns "/" dep, 11)
       rs = dep "-7b9c6d5f4" d; rsid = uid(n, k++)
-      workload("apps/v1", "ReplicaSet", rs, ns, rsid, flavour, 11, "Deployment", "apps/v1", dep, depid)
-      for (p = 0; p < 11; p++) pod(rs "-p" p, ns, uid(n, k++), flavour, "ReplicaSet", "apps/v1", rs, rsid)
+      workload("apps/v1", "ReplicaSet", rs, ns, rsid, flavour, ns "/" dep, 11, "Deployment", "apps/v1", dep, depid)
+      for (p = 0; p < 11; p++) pod(rs "-p" p, ns, uid(n, k++), flavour, ns "/" dep, "ReplicaSet", "apps/v1", rs, rsid)
     }
     for (s = 0; s < 4; s++) {
-      flavour = (n + s + 1) % 3
+      flavour = (n + s + 1) % 4
       st = "db-" s; stid = uid(n, k++)
-      workload("apps/v1", "StatefulSet", st, ns, stid, flavour, 3)
-      for (p = 0; p < 3; p++) pod(st "-" p, ns, uid(n, k++), flavour, "StatefulSet", "apps/v1", st, stid)
+      workload("apps/v1", "StatefulSet", st, ns, stid, flavour, ns "/" st, 3)
+      for (p = 0; p < 3; p++) pod(st "-" p, ns, uid(n, k++), flavour, ns "/" st, "StatefulSet", "apps/v1", st, stid)
     }
     for (s = 0; s < 2; s++) {
-      flavour = (n + s + 2) % 3
+      flavour = (n + s + 2) % 4
       ds = "agent-" s; dsid = uid(n, k++)
-      workload("apps/v1", "DaemonSet", ds, ns, dsid, flavour, "")
-      for (p = 0; p < 3; p++) pod(ds "-n" p, ns, uid(n, k++), flavour, "DaemonSet", "apps/v1", ds, dsid)
+      workload("apps/v1", "DaemonSet", ds, ns, dsid, flavour, ns "/" ds, "")
+      for (p = 0; p < 3; p++) pod(ds "-n" p, ns, uid(n, k++), flavour, ns "/" ds, "DaemonSet", "apps/v1", ds, dsid)
     }
-    flavour = n % 3
+    flavour = n % 4
     cj = "report"; cjid = uid(n, k++)
     print "- apiVersion: batch/v1"
     print "  kind: CronJob"
@@ -177,7 +181,7 @@ BEGIN {
     print "        template:"
     print "          spec:"
     print "            restartPolicy: OnFailure"
-    spec("            ", flavour)
+    spec("            ", flavour, ns "/" cj)
     job = cj "-29001"; jobid = uid(n, k++)
     print "- apiVersion: batch/v1"
     print "  kind: Job"
@@ -186,9 +190,9 @@ BEGIN {
     print "    template:"
     print "      spec:"
     print "        restartPolicy: OnFailure"
-    spec("        ", flavour)
-    pod(job "-x" n, ns, uid(n, k++), flavour, "Job", "batch/v1", job, jobid)
-    for (p = 0; p < 5; p++) pod("debug-" p, ns, uid(n, k++), (n + p) % 3)
+    spec("        ", flavour, ns "/" cj)
+    pod(job "-x" n, ns, uid(n, k++), flavour, ns "/" cj, "Job", "batch/v1", job, jobid)
+    for (p = 0; p < 5; p++) pod("debug-" p, ns, uid(n, k++), (n + p) % 4, ns "/debug-" p)
   }
 }' | if [[ ${FORMAT:-list} == stream ]]; then
   # Every item its own document: `- ` opens one, the rest moves two columns left.
