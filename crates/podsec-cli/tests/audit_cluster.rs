@@ -1,4 +1,4 @@
-//! `podsec audit` on a live cluster: the stand-in API server (`podsec-kube`'s `testing`
+//! `podsec audit` (and every other adoption command) on a live cluster: the stand-in API server (`podsec-kube`'s `testing`
 //! feature) holding the demo cluster's objects, reached through a kubeconfig file written
 //! here. The answer equals the one on the same objects written to a snapshot file;
 //! paginated listing, forbidden kinds, expired continue tokens, an unreachable server,
@@ -58,6 +58,12 @@ impl Drop for Scratch {
 /// `podsec audit <args>` (in a thread of its own: the stand-in keeps serving), with
 /// `env` set and no kubeconfig from the environment.
 async fn audit(args: &[&str], env: &[(&str, &str)]) -> Run {
+    podsec("audit", args, env).await
+}
+
+/// `podsec <command> <args>`, as [`audit`] runs it.
+async fn podsec(command_name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let command_name = command_name.to_owned();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let env: Vec<(String, String)> = env
         .iter()
@@ -73,7 +79,7 @@ async fn audit(args: &[&str], env: &[(&str, &str)]) -> Run {
         command.env("HOME", std::env::temp_dir().join("podsec-no-home"));
         command.envs(env);
         let output = command
-            .arg("audit")
+            .arg(&command_name)
             .args(&args)
             .env("SOURCE_DATE_EPOCH", EPOCH)
             .stdin(Stdio::null())
@@ -439,5 +445,82 @@ async fn apply_writes_the_reports_by_server_side_apply() {
     assert_eq!(
         api.objects("wgpolicyk8s.io/v1alpha2", "PolicyReport").len(),
         printed.len() - 1
+    );
+}
+
+/// `value` without what names where objects were read (`file`, `line`, `doc`, `source`,
+/// `labelsFrom`, and plan's `podsec fix` command, which names the files), at any depth.
+fn strip_positions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for key in ["file", "line", "doc", "source", "labelsFrom", "fix"] {
+                map.remove(key);
+            }
+            map.values_mut().for_each(strip_positions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_positions),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_reads_a_live_cluster_as_its_snapshot() {
+    let scratch = Scratch::new();
+    let (_api, config) = demo_cluster(&scratch).await;
+    let snapshot =
+        json!({"apiVersion": "v1", "kind": "List", "items": listing_order(&demo_objects())});
+    let file = scratch.write("snapshot.json", &snapshot.to_string());
+    let commands: &[(&str, &[&str])] = &[
+        ("recommend", &[]),
+        ("plan", &[]),
+        ("diff", &["--from", "v1.21", "--to", "latest"]),
+        ("whatif", &["-n", "shop", "--enforce", "restricted"]),
+        ("whatif", &["--all-namespaces", "--enforce", "baseline"]),
+    ];
+    for (command, extra) in commands {
+        let live_args: Vec<&str> = ["--kubeconfig", config.as_str(), "--context", "stand-in"]
+            .into_iter()
+            .chain(["--page-size", "4", "--format", "json"])
+            .chain(extra.iter().copied())
+            .collect();
+        let live = podsec(command, &live_args, &[]).await;
+        let offline_args: Vec<&str> = ["--format", "json", file.as_str()]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let offline = podsec(command, &offline_args, &[]).await;
+        assert_eq!(
+            live.code, offline.code,
+            "{command} {extra:?}: {}",
+            live.stderr
+        );
+        assert_ne!(live.code, 2, "{command} {extra:?}: {}", live.stderr);
+        let (mut live, mut offline) = (live.json(), offline.json());
+        strip_positions(&mut live);
+        strip_positions(&mut offline);
+        assert!(
+            live == offline,
+            "{command} {extra:?}: the live answer differs"
+        );
+    }
+    // fix edits files: a live cluster is refused with a reason.
+    let fix = podsec(
+        "fix",
+        &[
+            "--kubeconfig",
+            &config,
+            "--context",
+            "stand-in",
+            "--level",
+            "restricted",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(fix.code, 2);
+    assert!(
+        fix.stderr.contains("edits manifests, not a live cluster"),
+        "{}",
+        fix.stderr
     );
 }
