@@ -60,6 +60,7 @@
 pub mod config;
 pub mod decode;
 mod engine;
+pub mod extension;
 mod field_error;
 pub mod labels;
 pub mod lookup;

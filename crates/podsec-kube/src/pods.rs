@@ -117,6 +117,7 @@ impl LeanPod {
                     name,
                     namespace,
                     annotations,
+                    labels: Default::default(),
                 },
                 spec: self.spec,
             },

@@ -87,6 +87,7 @@ impl From<&ObjectMeta> for PodMetadata {
             name: meta.name.clone().unwrap_or_default(),
             namespace: meta.namespace.clone().unwrap_or_default(),
             annotations: meta.annotations.clone().unwrap_or_default(),
+            labels: meta.labels.clone().unwrap_or_default(),
         }
     }
 }
@@ -105,6 +106,7 @@ impl From<&core::PodSpec> for PodSpec {
             security_context: opt(spec.security_context.as_ref()),
             os: opt(spec.os.as_ref()),
             runtime_class_name: spec.runtime_class_name.clone(),
+            service_account_name: spec.service_account_name.clone(),
         }
     }
 }

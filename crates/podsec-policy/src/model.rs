@@ -29,6 +29,10 @@ pub struct PodMetadata {
     /// `metadata.annotations`; a `null` value is kept as `""`.
     #[serde(default, deserialize_with = "annotations")]
     pub annotations: BTreeMap<String, String>,
+    /// `metadata.labels`: not read by any check; podsec's opt-in policies select pods by
+    /// them.
+    #[serde(default, deserialize_with = "annotations")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The parts of a pod `spec` that the checks read.
@@ -69,6 +73,10 @@ pub struct PodSpec {
     /// exemptions.
     #[serde(default)]
     pub runtime_class_name: Option<String>,
+    /// `spec.serviceAccountName`: not read by any check; podsec's opt-in policies select
+    /// pods by it.
+    #[serde(default)]
+    pub service_account_name: Option<String>,
 }
 
 impl PodSpec {

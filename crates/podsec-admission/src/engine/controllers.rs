@@ -21,7 +21,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             return Response::allow();
         }
         if let Some(exempt) = self.exempt_namespace_or_user(request, trace) {
-            return exempt;
+            return self.extend_early(request, source, exempt, false).await;
         }
         let namespace = match self.lookup_namespace(request).await {
             Ok(ns) => ns,
@@ -42,12 +42,23 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             && policy.warn.level == Level::Privileged
             && policy.audit.level == Level::Privileged
         {
-            return Response::allow();
+            return self
+                .extend_early(request, source, Response::allow(), false)
+                .await;
         }
 
         let raw = match source {
             Source::Decoded(Some(template)) => {
-                return self.evaluate_pod(request, &policy, &label_errors, template, false, trace);
+                let labels = &namespace.labels;
+                return self.evaluate_pod(
+                    request,
+                    &policy,
+                    &label_errors,
+                    labels,
+                    template,
+                    false,
+                    trace,
+                );
             }
             Source::Decoded(None) => return Response::allow(),
             Source::Raw => request.object.as_deref(),
@@ -89,6 +100,15 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 );
             }
         };
-        self.evaluate_pod(request, &policy, &label_errors, &template, false, trace)
+        let labels = &namespace.labels;
+        self.evaluate_pod(
+            request,
+            &policy,
+            &label_errors,
+            labels,
+            &template,
+            false,
+            trace,
+        )
     }
 }

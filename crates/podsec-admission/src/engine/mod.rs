@@ -5,13 +5,15 @@ mod controllers;
 mod namespaces;
 mod pods;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use podsec_policy::{Evaluation, LevelVersion, Registry};
+use podsec_policy::{CheckId, Evaluation, LevelVersion, Registry};
 
 use crate::config::AdmissionConfig;
-use crate::decode::PodTemplate;
+use crate::decode::{Object, PodTemplate, decode_object};
+use crate::extension::{self, Extension, Finding, PodContext};
 use crate::field_error::{FieldError, aggregate};
 use crate::lookup::{NamespaceGetter, PodLister};
 use crate::metrics::{Decision, Recorder};
@@ -55,6 +57,8 @@ pub struct Admission<N, P, R> {
     pods: P,
     recorder: R,
     limits: Limits,
+    /// Opt-in rules beyond Pod Security (none: upstream's answers exactly).
+    extension: Option<Arc<dyn Extension>>,
 }
 
 impl<N, P, R> Admission<N, P, R>
@@ -74,7 +78,20 @@ where
             pods,
             recorder,
             limits: Limits::default(),
+            extension: None,
         }
+    }
+
+    /// Consults `extension` on every pod and workload request (see [`crate::extension`]);
+    /// `None` answers exactly as upstream.
+    pub fn with_extension(mut self, extension: Option<Arc<dyn Extension>>) -> Self {
+        self.extension = extension;
+        self
+    }
+
+    /// The extension in force, if any.
+    pub fn extension(&self) -> Option<&Arc<dyn Extension>> {
+        self.extension.as_ref()
     }
 
     /// Replaces the limits of the existing-pods check.
@@ -174,17 +191,64 @@ where
             .evaluate(policy.level, policy.version, &pod.metadata, &pod.spec)
     }
 
+    /// [`Self::evaluate`] without the `exempt` checks; the violations left out are added to
+    /// `exempted` (once each).
+    fn evaluate_exempting(
+        &self,
+        policy: LevelVersion,
+        pod: &PodTemplate,
+        exempt: &[(CheckId, String)],
+        exempted: &mut Vec<(CheckId, String)>,
+    ) -> Evaluation {
+        let mut evaluation = self.evaluate(policy, pod);
+        if !exempt.is_empty() {
+            evaluation.violations.retain(|violation| {
+                let Some(by) = exempt.iter().find(|(id, _)| *id == violation.check) else {
+                    return true;
+                };
+                if !exempted.iter().any(|(id, _)| *id == by.0) {
+                    exempted.push(by.clone());
+                }
+                false
+            });
+        }
+        evaluation
+    }
+
     /// Upstream's `EvaluatePod`: runtime-class exemption, label-error annotation, then
-    /// enforce (pods only), audit and warn, each level:version evaluated at most once.
+    /// enforce (pods only), audit and warn, each level:version evaluated at most once; then
+    /// the extension's findings, if there is one.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_pod(
         &self,
         request: &Request,
         policy: &Policy,
         label_errors: &[FieldError],
+        labels: &BTreeMap<String, String>,
         pod: &PodTemplate,
         enforce: bool,
         trace: &mut Trace,
     ) -> Response {
+        let context = PodContext {
+            request,
+            namespace_labels: labels,
+            template: pod,
+        };
+        let response =
+            self.evaluate_pod_security(request, policy, label_errors, &context, enforce, trace);
+        self.finish(&context, response, enforce)
+    }
+
+    fn evaluate_pod_security(
+        &self,
+        request: &Request,
+        policy: &Policy,
+        label_errors: &[FieldError],
+        context: &PodContext<'_>,
+        enforce: bool,
+        trace: &mut Trace,
+    ) -> Response {
+        let pod = context.template;
         let exemptions = &self.config.exemptions;
         if let Some(class) = pod.spec.runtime_class_name.as_deref()
             && exemptions.is_exempt_runtime_class(class)
@@ -193,6 +257,11 @@ where
             self.recorder.record_exemption(request);
             return Response::allow_with_annotation(annotation::EXEMPT, "runtimeClass");
         }
+        let exempt = match &self.extension {
+            Some(extension) => extension.exempt_checks(context),
+            None => Vec::new(),
+        };
+        let mut exempted = Vec::new();
 
         let mut response = Response::allow();
         if !label_errors.is_empty() {
@@ -206,14 +275,16 @@ where
         let cache = &mut trace.evaluations;
         if !enforce && trace.evaluate_enforce {
             // Not part of the answer: evaluated first so that audit and warn reuse it.
-            cached(cache, policy.enforce, || self.evaluate(policy.enforce, pod));
+            cached(cache, policy.enforce, || {
+                self.evaluate_exempting(policy.enforce, pod, &exempt, &mut exempted)
+            });
         }
         if enforce {
             response.audit_annotations.insert(
                 annotation::ENFORCE_POLICY.into(),
                 policy.enforce.to_string(),
             );
-            let result = self.evaluate(policy.enforce, pod);
+            let result = self.evaluate_exempting(policy.enforce, pod, &exempt, &mut exempted);
             if result.is_allowed() {
                 self.recorder.record_evaluation(
                     Decision::Allow,
@@ -238,7 +309,9 @@ where
             cache.push((policy.enforce, result));
         }
 
-        let audit = cached(cache, policy.audit, || self.evaluate(policy.audit, pod));
+        let audit = cached(cache, policy.audit, || {
+            self.evaluate_exempting(policy.audit, pod, &exempt, &mut exempted)
+        });
         // Audit and warn often share a policy: their message is then built once.
         let mut audit_message = None;
         if !audit.is_allowed() {
@@ -254,7 +327,9 @@ where
         }
 
         if response.allowed {
-            let warn = cached(cache, policy.warn, || self.evaluate(policy.warn, pod));
+            let warn = cached(cache, policy.warn, || {
+                self.evaluate_exempting(policy.warn, pod, &exempt, &mut exempted)
+            });
             if !warn.is_allowed() {
                 let message = audit_message.unwrap_or_else(|| would_violate(policy.warn, warn));
                 response.warnings.push(message);
@@ -262,7 +337,131 @@ where
                     .record_evaluation(Decision::Deny, policy.warn, Mode::Warn, request);
             }
         }
+        if !exempted.is_empty() {
+            let list: Vec<String> = exempted
+                .iter()
+                .map(|(check, by)| {
+                    format!(
+                        "{} (exemption {})",
+                        check.as_str(),
+                        podsec_policy::text::go_quote(by)
+                    )
+                })
+                .collect();
+            response
+                .audit_annotations
+                .insert(extension::EXEMPTED.into(), list.join(", "));
+        }
         response
+    }
+
+    /// Adds the extension's findings to `response` (see [`crate::extension`]).
+    fn finish(&self, context: &PodContext<'_>, mut response: Response, enforce: bool) -> Response {
+        let Some(extension) = &self.extension else {
+            return response;
+        };
+        let findings = extension.findings(context);
+        if findings.is_empty() {
+            return response;
+        }
+        // Per policy, in the order of their first finding.
+        let mut policies: Vec<&'static str> = Vec::new();
+        for finding in &findings {
+            if !policies.contains(&finding.policy) {
+                policies.push(finding.policy);
+            }
+        }
+        for policy in policies {
+            let of = |mode: Mode| -> Vec<&Finding> {
+                findings
+                    .iter()
+                    .filter(|f| f.policy == policy && f.mode == mode)
+                    .collect()
+            };
+            let (denying, warning, auditing) = (of(Mode::Enforce), of(Mode::Warn), of(Mode::Audit));
+            if !denying.is_empty() {
+                if enforce {
+                    if response.allowed {
+                        response.allowed = false;
+                        response.status = Some(pods::forbidden(
+                            context.request,
+                            &extension::message("violates", &denying),
+                        ));
+                    }
+                } else {
+                    response
+                        .warnings
+                        .push(extension::message("would violate", &denying));
+                }
+            }
+            if !warning.is_empty() && response.allowed {
+                response
+                    .warnings
+                    .push(extension::message("would violate", &warning));
+            }
+            if let Some(first) = auditing.first() {
+                response.audit_annotations.insert(
+                    first.annotation.into(),
+                    extension::message("would violate", &auditing),
+                );
+            }
+        }
+        response
+    }
+
+    /// An answer given before the pod was evaluated (an exempt request, a privileged
+    /// namespace), with the extension's findings, which apply regardless. Without an
+    /// extension it is `response` itself; so it is when the pod or its namespace cannot be
+    /// read here (the answer stays upstream's).
+    async fn extend_early(
+        &self,
+        request: &Request,
+        source: Source<'_>,
+        response: Response,
+        enforce: bool,
+    ) -> Response {
+        if self.extension.is_none() {
+            return response;
+        }
+        let Ok(namespace) = self.lookup_namespace(request).await else {
+            return response;
+        };
+        let decoded;
+        let template = match source {
+            Source::Decoded(Some(template)) => template,
+            Source::Decoded(None) => return response,
+            Source::Raw => {
+                let Some(raw) = request.object.as_deref() else {
+                    return response;
+                };
+                match decode_object(raw, &request.kind) {
+                    Ok(Object::Pod(pod)) => decoded = pod,
+                    Ok(Object::Workload {
+                        template: Some(template),
+                        ..
+                    }) => decoded = template,
+                    _ => return response,
+                }
+                &decoded
+            }
+        };
+        if enforce && request.operation == crate::request::Operation::Update {
+            let old = request
+                .old_object
+                .as_deref()
+                .and_then(|raw| decode_object(raw, &request.kind).ok());
+            if let Some(Object::Pod(old)) = old
+                && !pods::significant_update(&template.spec, &old.spec)
+            {
+                return response;
+            }
+        }
+        let context = PodContext {
+            request,
+            namespace_labels: &namespace.labels,
+            template,
+        };
+        self.finish(&context, response, enforce)
     }
 }
 

@@ -36,7 +36,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
             return Response::allow();
         }
         if let Some(exempt) = self.exempt_namespace_or_user(request, trace) {
-            return exempt;
+            return self.extend_early(request, source, exempt, true).await;
         }
 
         let namespace = match self.lookup_namespace(request).await {
@@ -61,10 +61,11 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 Mode::Enforce,
                 request,
             );
-            return Response::allow_with_annotation(
+            let allow = Response::allow_with_annotation(
                 annotation::ENFORCE_POLICY,
                 LevelVersion::PRIVILEGED_LATEST.to_string(),
             );
+            return self.extend_early(request, source, allow, true).await;
         }
 
         let decoded;
@@ -104,7 +105,8 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 return Response::allow();
             }
         }
-        self.evaluate_pod(request, &policy, &label_errors, pod, true, trace)
+        let labels = &namespace.labels;
+        self.evaluate_pod(request, &policy, &label_errors, labels, pod, true, trace)
     }
 
     /// Looks up the request's namespace; an empty name fails like the Kubernetes client.
@@ -155,6 +157,17 @@ fn lookup_failed_status(namespace: &str) -> Status {
 
 /// `403 Forbidden`: `pods "<name>" is forbidden: violates PodSecurity "<lv>": <detail>`.
 pub(super) fn forbidden_status(request: &Request, policy: LevelVersion, detail: &str) -> Status {
+    forbidden(
+        request,
+        &format!(
+            "violates PodSecurity {}: {detail}",
+            go_quote(&policy.to_string())
+        ),
+    )
+}
+
+/// `403 Forbidden`: `pods "<name>" is forbidden: <why>`.
+pub(super) fn forbidden(request: &Request, why: &str) -> Status {
     let resource = &request.resource;
     let qualified = if resource.group.is_empty() {
         resource.resource.clone()
@@ -169,10 +182,7 @@ pub(super) fn forbidden_status(request: &Request, policy: LevelVersion, detail: 
     Status {
         code: 403,
         reason: "Forbidden".into(),
-        message: format!(
-            "{subject} is forbidden: violates PodSecurity {}: {detail}",
-            go_quote(&policy.to_string())
-        ),
+        message: format!("{subject} is forbidden: {why}"),
         details: Some(StatusDetails {
             name: request.name.clone(),
             group: resource.group.clone(),
