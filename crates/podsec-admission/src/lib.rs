@@ -65,6 +65,7 @@ mod field_error;
 pub mod labels;
 pub mod lookup;
 pub mod metrics;
+pub mod mutate;
 mod policy;
 mod request;
 mod response;

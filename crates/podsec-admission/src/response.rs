@@ -34,6 +34,13 @@ pub struct Response {
     /// Warnings for the user.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// A mutating webhook's change (base64 of an RFC 6902 JSON patch); validation never
+    /// sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+    /// `JSONPatch` with [`Response::patch`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch_type: Option<&'static str>,
 }
 
 impl Response {
