@@ -48,6 +48,13 @@ pub const EMULATION_INFO: &str = "podsec_emulation_version_info";
 /// HELP of [`EMULATION_INFO`].
 pub const EMULATION_INFO_HELP: &str = "The policy version `latest` and newer versions evaluate as (version), and where its cap comes from (source: apiserver, flag, off or unknown). Always 1.";
 
+/// Name (without `_total`) of the counter of opt-in policy rule evaluations (labels
+/// `decision`: `allow` or `deny`; `mode`: `enforce`, `warn` or `audit`; `rule`: the rule's
+/// name). Absent until a `PodsecPolicy` rule is evaluated.
+pub const POLICY_EVALUATIONS: &str = "podsec_policy_evaluations";
+/// HELP of [`POLICY_EVALUATIONS`].
+pub const POLICY_EVALUATIONS_HELP: &str = "Number of evaluations of podsec's opt-in policy rules (PodsecPolicy), by rule, mode and decision.";
+
 /// The `Content-Type` of `/metrics` (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
@@ -91,6 +98,13 @@ struct SourceLabels {
 struct EmulationLabels {
     source: &'static str,
     version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct RuleLabels {
+    decision: &'static str,
+    mode: &'static str,
+    rule: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
@@ -162,6 +176,8 @@ struct Inner {
     durations: Sorted<DurationLabels, Histogram>,
     /// At most one series: the emulation version in force.
     emulation: Sorted<EmulationLabels, Gauge>,
+    /// Opt-in policy rules (absent without a `PodsecPolicy`).
+    rules: Sorted<RuleLabels, Counter>,
 }
 
 impl Collector for Inner {
@@ -203,6 +219,12 @@ impl Collector for Inner {
             EMULATION_INFO,
             EMULATION_INFO_HELP,
             MetricType::Gauge,
+        )?;
+        self.rules.encode(
+            &mut encoder,
+            POLICY_EVALUATIONS,
+            POLICY_EVALUATIONS_HELP,
+            MetricType::Counter,
         )
     }
 }
@@ -214,6 +236,8 @@ pub enum ReloadSource {
     Config,
     /// The TLS certificate and key files.
     Tls,
+    /// The `--policy` file (`PodsecPolicy`).
+    Policy,
 }
 
 impl ReloadSource {
@@ -222,6 +246,7 @@ impl ReloadSource {
         match self {
             ReloadSource::Config => "config",
             ReloadSource::Tls => "tls",
+            ReloadSource::Policy => "policy",
         }
     }
 }
@@ -256,6 +281,7 @@ impl Metrics {
                 gauge.set(1);
                 gauge
             }),
+            rules: Sorted::new(Counter::default),
         });
         for operation in ["create", "update"] {
             inner.evaluations.get(EvaluationLabels {
@@ -327,6 +353,18 @@ impl Metrics {
             .durations
             .get(DurationLabels { decision, resource })
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts one evaluation of an opt-in policy rule (`decision`: `allow` or `deny`).
+    pub fn record_policy_rule(&self, rule: &str, decision: &'static str, mode: &'static str) {
+        self.inner
+            .rules
+            .get(RuleLabels {
+                decision,
+                mode,
+                rule: rule.to_owned(),
+            })
+            .inc();
     }
 
     fn request_labels(request: &Request) -> RequestLabels {

@@ -2,11 +2,12 @@
 //! metrics paths, spec §11.3–§11.4), [`health_router`] (health and metrics only, for the
 //! optional plain-HTTP ports), and the shared [`AppState`] holding the swappable engine.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use podsec_admission::config::AdmissionConfig;
+use podsec_admission::extension::Extension;
+use podsec_admission::mutate::SecureDefaults;
 use podsec_admission::review::{ReviewError, decode_review, encode_review};
 use podsec_admission::{Admission, NamespaceGetter, PodLister};
 use podsec_policy::Registry;
@@ -42,6 +45,11 @@ pub struct AppState<N, P> {
     /// engine's default, uncapped registry). Held while an engine is rebuilt, so a
     /// configuration reload and a cap change never undo each other.
     emulation: Mutex<Option<(Cap, Arc<Registry>)>>,
+    /// The opt-in policy's extension of the engine, if a policy is loaded.
+    extension: Mutex<Option<Arc<dyn Extension>>>,
+    /// The opt-in policy's secure defaults, answered on `/mutate` (`None`: no policy loaded,
+    /// and `/mutate` validates like every other path, as upstream's webhook does).
+    mutation: ArcSwapOption<MutationPolicy>,
     namespaces: Shared<N>,
     pods: Shared<P>,
     metrics: Metrics,
@@ -75,6 +83,8 @@ where
         Arc::new(AppState {
             engine: ArcSwap::from_pointee(engine),
             emulation: Mutex::new(None),
+            extension: Mutex::new(None),
+            mutation: ArcSwapOption::empty(),
             namespaces,
             pods,
             metrics,
@@ -132,6 +142,22 @@ where
         true
     }
 
+    /// Replaces the opt-in policy: the engine's extension and `/mutate`'s secure defaults
+    /// (`None`: no policy; every answer is upstream's). Requests that already started finish
+    /// with the old engine.
+    pub fn set_policy(
+        &self,
+        extension: Option<Arc<dyn Extension>>,
+        mutation: Option<Arc<MutationPolicy>>,
+    ) {
+        let emulation = lock(&self.emulation);
+        let registry = emulation.as_ref().map(|(_, registry)| Arc::clone(registry));
+        *lock(&self.extension) = extension;
+        let config = self.engine.load().config().clone();
+        self.engine.store(Arc::new(self.build(config, registry)));
+        self.mutation.store(mutation);
+    }
+
     /// The emulation-version cap in force (`None` before [`AppState::set_emulation`]).
     pub fn emulation(&self) -> Option<Cap> {
         lock(&self.emulation).as_ref().map(|(cap, _)| *cap)
@@ -144,6 +170,7 @@ where
             self.pods.clone(),
             self.metrics.clone(),
         );
+        let engine = engine.with_extension(lock(&self.extension).clone());
         match registry {
             Some(registry) => engine.with_registry(registry),
             None => engine,
@@ -176,6 +203,29 @@ where
     }
 }
 
+/// What `/mutate` answers with when a policy configures secure defaults: for the labels of
+/// a request's namespace, the defaults its pods get (`None`: the namespace does not opt in).
+pub struct MutationPolicy {
+    select: Box<dyn Fn(&BTreeMap<String, String>) -> Option<SecureDefaults> + Send + Sync>,
+}
+
+impl MutationPolicy {
+    /// Secure defaults chosen by `select`.
+    pub fn new(
+        select: impl Fn(&BTreeMap<String, String>) -> Option<SecureDefaults> + Send + Sync + 'static,
+    ) -> Self {
+        MutationPolicy {
+            select: Box::new(select),
+        }
+    }
+}
+
+impl fmt::Debug for MutationPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutationPolicy").finish_non_exhaustive()
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -188,6 +238,7 @@ where
     P: PodLister + 'static,
 {
     health_routes::<N, P>()
+        .route("/mutate", any(mutate::<N, P>))
         .fallback(admit::<N, P>)
         .with_state(state)
 }
@@ -273,6 +324,67 @@ where
     response
 }
 
+/// `/mutate`: secure defaults when the loaded policy configures them; without a policy,
+/// the admission review handler, as on every other path.
+async fn mutate<N, P>(State(state): State<Arc<AppState<N, P>>>, request: Request) -> Response
+where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let Some(policy) = state.mutation.load_full() else {
+        return admit(State(state), request).await;
+    };
+    let started = Instant::now();
+    let (version, review) = match read_review(request, started).await {
+        Ok(read) => read,
+        Err(failed) => {
+            state
+                .metrics
+                .observe_request("unknown", "error", started.elapsed());
+            return failed;
+        }
+    };
+    let engine = state.engine.load_full();
+    let response = engine
+        .mutate(&review, |labels| (policy.select)(labels))
+        .await;
+    let resource = review.resource_class().metric_label();
+    let patched = response.patch.is_some();
+    if review.resource_class() == podsec_admission::ResourceClass::Pod {
+        let decision = if patched { "patch" } else { "allow" };
+        state
+            .metrics
+            .record_policy_rule("secureDefaults", decision, "mutate");
+    }
+    tracing::debug!(
+        uid = %review.uid,
+        namespace = %review.namespace,
+        name = %review.name,
+        patched,
+        "mutating admission review"
+    );
+    let reply = reply(version, &review.uid, &response);
+    state
+        .metrics
+        .observe_request(resource, "allow", started.elapsed());
+    reply
+}
+
+fn reply(
+    version: podsec_admission::review::ReviewVersion,
+    uid: &str,
+    response: &podsec_admission::Response,
+) -> Response {
+    let mut body = encode_review(version, uid, response);
+    body.push(b'\n');
+    let mut reply = Response::new(Body::from(body));
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    reply
+}
+
 async fn handle<N, P>(
     state: &AppState<N, P>,
     request: Request,
@@ -282,71 +394,10 @@ where
     N: NamespaceGetter + 'static,
     P: PodLister + 'static,
 {
-    let fail = |status: StatusCode, message: &str| {
-        (text(status, format!("{message}\n")), "unknown", "error")
+    let (version, review) = match read_review(request, now).await {
+        Ok(read) => read,
+        Err(failed) => return (failed, "unknown", "error"),
     };
-    let (parts, body) = request.into_parts();
-    let deadline = deadline(&parts.uri, now);
-
-    // 2. No body at all (Go's http.NoBody).
-    let declared_empty = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() == b"0");
-    if declared_empty || http_body::Body::is_end_stream(&body) {
-        return fail(StatusCode::BAD_REQUEST, "request body is empty");
-    }
-
-    // 3. At most MAX_BODY_BYTES - 1 bytes.
-    let bytes = match read_body(body).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
-            return fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request entity is too large; limit is {MAX_BODY_BYTES} bytes"),
-            );
-        }
-        Err(BodyError::Read) => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                "unable to read the body from the incoming request",
-            );
-        }
-    };
-
-    // 4. Exactly `application/json`.
-    if parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .is_none_or(|v| v.as_bytes() != b"application/json")
-    {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "unable to process a request with a non-json content type",
-        );
-    }
-
-    // 5. Decode.
-    // A body of `null`, or a chunked body with no content, decodes upstream to a review
-    // without `request` (and crashes): answered like a missing `request`.
-    let decoded = match decode_review(&bytes) {
-        Err(ReviewError::Undecodable(_)) if matches!(bytes.trim_ascii(), b"null" | b"") => {
-            Err(ReviewError::MissingRequest)
-        }
-        other => other,
-    };
-    let (version, mut review) = match decoded {
-        Ok(decoded) => decoded,
-        Err(err @ (ReviewError::Undecodable(_) | ReviewError::UnexpectedKind(_))) => {
-            tracing::debug!(error = ?err, "undecodable admission review");
-            return fail(StatusCode::BAD_REQUEST, &err.to_string());
-        }
-        Err(err @ ReviewError::MissingRequest) => {
-            return fail(StatusCode::BAD_REQUEST, &err.to_string());
-        }
-    };
-    drop(bytes);
-    review.deadline = deadline;
 
     // 6. Evaluate with the engine in force now; a fresh response per request.
     let engine = state.engine.load_full();
@@ -362,14 +413,86 @@ where
         decision,
         "admission review"
     );
-    let mut body = encode_review(version, &review.uid, &response);
-    body.push(b'\n');
-    let mut reply = Response::new(Body::from(body));
-    reply.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (reply, resource, decision)
+    (reply(version, &review.uid, &response), resource, decision)
+}
+
+/// Steps 2 to 5 of the review handler: the body read, checked and decoded into a review
+/// (with the request's deadline), or the plain-text failure reply.
+async fn read_review(
+    request: Request,
+    now: Instant,
+) -> Result<
+    (
+        podsec_admission::review::ReviewVersion,
+        podsec_admission::Request,
+    ),
+    Response,
+> {
+    let fail = |status: StatusCode, message: &str| text(status, format!("{message}\n"));
+    let (parts, body) = request.into_parts();
+    let deadline = deadline(&parts.uri, now);
+
+    // 2. No body at all (Go's http.NoBody).
+    let declared_empty = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0");
+    if declared_empty || http_body::Body::is_end_stream(&body) {
+        return Err(fail(StatusCode::BAD_REQUEST, "request body is empty"));
+    }
+
+    // 3. At most MAX_BODY_BYTES - 1 bytes.
+    let bytes = match read_body(body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return Err(fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request entity is too large; limit is {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        Err(BodyError::Read) => {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "unable to read the body from the incoming request",
+            ));
+        }
+    };
+
+    // 4. Exactly `application/json`.
+    if parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes() != b"application/json")
+    {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "unable to process a request with a non-json content type",
+        ));
+    }
+
+    // 5. Decode.
+    // A body of `null`, or a chunked body with no content, decodes upstream to a review
+    // without `request` (and crashes): answered like a missing `request`.
+    let decoded = match decode_review(&bytes) {
+        Err(ReviewError::Undecodable(_)) if matches!(bytes.trim_ascii(), b"null" | b"") => {
+            Err(ReviewError::MissingRequest)
+        }
+        other => other,
+    };
+    let (version, mut review) = match decoded {
+        Ok(decoded) => decoded,
+        Err(err @ (ReviewError::Undecodable(_) | ReviewError::UnexpectedKind(_))) => {
+            tracing::debug!(error = ?err, "undecodable admission review");
+            return Err(fail(StatusCode::BAD_REQUEST, &err.to_string()));
+        }
+        Err(err @ ReviewError::MissingRequest) => {
+            return Err(fail(StatusCode::BAD_REQUEST, &err.to_string()));
+        }
+    };
+    drop(bytes);
+    review.deadline = deadline;
+
+    Ok((version, review))
 }
 
 enum BodyError {

@@ -121,6 +121,27 @@ where
         &self.recorder
     }
 
+    /// Answers one request of a *mutating* webhook with secure defaults
+    /// ([`crate::mutate`]): `defaults` chooses them from the labels of the request's
+    /// namespace (`None`: the namespace does not opt in). Always allowed; a namespace that
+    /// cannot be read gets no patch.
+    pub async fn mutate(
+        &self,
+        request: &Request,
+        defaults: impl Fn(&BTreeMap<String, String>) -> Option<crate::mutate::SecureDefaults>,
+    ) -> Response {
+        if request.resource_class() != ResourceClass::Pod {
+            return Response::allow();
+        }
+        let Ok(namespace) = self.lookup_namespace(request).await else {
+            return Response::allow();
+        };
+        match defaults(&namespace.labels) {
+            Some(defaults) => crate::mutate::secure_defaults(&self.registry, request, &defaults),
+            None => Response::allow(),
+        }
+    }
+
     /// Answers one request.
     pub async fn validate(&self, request: &Request) -> Response {
         match request.resource_class() {
