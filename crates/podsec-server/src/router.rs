@@ -206,8 +206,11 @@ where
 /// What `/mutate` answers with when a policy configures secure defaults: for the labels of
 /// a request's namespace, the defaults its pods get (`None`: the namespace does not opt in).
 pub struct MutationPolicy {
-    select: Box<dyn Fn(&BTreeMap<String, String>) -> Option<SecureDefaults> + Send + Sync>,
+    select: Box<SelectDefaults>,
 }
+
+/// Chooses secure defaults from a namespace's labels.
+type SelectDefaults = dyn Fn(&BTreeMap<String, String>) -> Option<SecureDefaults> + Send + Sync;
 
 impl MutationPolicy {
     /// Secure defaults chosen by `select`.
