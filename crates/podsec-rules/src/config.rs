@@ -449,7 +449,9 @@ fn read_rule(
             }
         }
     }
-    if allowed_registries.is_none()
+    // Only for an otherwise valid rule: a field with an error was meant as a constraint.
+    if errors.0.len() == before
+        && allowed_registries.is_none()
         && allowed_repositories.is_none()
         && !require_digest
         && denied.is_none()
