@@ -127,23 +127,26 @@ pub fn images(
     }
     let mut found: Vec<(usize, ImageViolation)> = Vec::new();
     for container in all_containers(spec) {
-        let parts = Parts::parse(&container.image);
-        let normalized = parts.as_ref().ok().map(Normalized::new);
-        for (i, rule) in policy.images.iter().enumerate() {
-            if !applies(i, rule) {
-                continue;
-            }
-            match (&parts, &normalized) {
-                (Ok(parts), Some(n)) => check_rule(rule, container, parts, n, |message| {
-                    found.push((i, violation(rule, message)));
-                }),
-                (Err(e), _) => {
-                    let mut message = phrase_start(&container.name, &container.image);
-                    message.push_str(" is not a valid image reference: ");
-                    message.push_str(&e.to_string());
-                    found.push((i, violation(rule, message)));
+        match Parts::parse(&container.image) {
+            Ok(parts) => {
+                let n = Normalized::new(&container.image, &parts);
+                for (i, rule) in policy.images.iter().enumerate() {
+                    if applies(i, rule) {
+                        check_rule(rule, container, &parts, &n, |message| {
+                            found.push((i, violation(rule, message)));
+                        });
+                    }
                 }
-                (Ok(_), None) => {}
+            }
+            Err(e) => {
+                for (i, rule) in policy.images.iter().enumerate() {
+                    if applies(i, rule) {
+                        let mut message = phrase_start(&container.name, &container.image);
+                        message.push_str(" is not a valid image reference: ");
+                        message.push_str(&e.to_string());
+                        found.push((i, violation(rule, message)));
+                    }
+                }
             }
         }
     }
@@ -185,7 +188,7 @@ fn check_rule(
     rule: &ImageRule,
     container: &Container,
     parts: &Parts<'_>,
-    n: &Normalized,
+    n: &Normalized<'_>,
     mut report: impl FnMut(String),
 ) {
     if !rule.allowed_registries.is_empty()
@@ -360,7 +363,7 @@ pub(crate) fn image_matches(globs: &[Glob], image: &str) -> bool {
     let Ok(parts) = Parts::parse(image) else {
         return false;
     };
-    let n = Normalized::new(&parts);
+    let n = Normalized::new(image, &parts);
     globs.iter().any(|g| {
         g.matches(n.name())
             || n.name_tag().is_some_and(|t| g.matches(t))

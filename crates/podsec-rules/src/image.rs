@@ -138,11 +138,12 @@ impl<'a> Parts<'a> {
             return Err(ImageError::HexIdentifier(s.to_owned()));
         }
         // splitDockerDomain
-        let (mut registry, remainder) = match s.split_once('/') {
+        let (mut registry, remainder) = match split_at_byte(s, b'/') {
             Some((first, rest))
-                if first.contains(['.', ':'])
-                    || first == "localhost"
-                    || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+                if first == "localhost"
+                    || first
+                        .bytes()
+                        .any(|b| b == b'.' || b == b':' || b.is_ascii_uppercase()) =>
             {
                 (first, rest)
             }
@@ -151,11 +152,9 @@ impl<'a> Parts<'a> {
         if registry == LEGACY_DEFAULT_REGISTRY {
             registry = DEFAULT_REGISTRY;
         }
-        let library = registry == DEFAULT_REGISTRY && !remainder.contains('/');
+        let library = registry == DEFAULT_REGISTRY && !remainder.bytes().any(|b| b == b'/');
         // The repository name must be lower case (checked before the grammar).
-        let remote_name = remainder
-            .split_once(':')
-            .map_or(remainder, |(name, _)| name);
+        let remote_name = split_at_byte(remainder, b':').map_or(remainder, |(name, _)| name);
         if remote_name.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(ImageError::Uppercase(if library {
                 format!("{OFFICIAL_REPO_PREFIX}{remote_name}")
@@ -164,11 +163,11 @@ impl<'a> Parts<'a> {
             }));
         }
         // reference := name [ ":" tag ] [ "@" digest ]
-        let (before_digest, digest) = match remainder.split_once('@') {
+        let (before_digest, digest) = match split_at_byte(remainder, b'@') {
             Some((before, digest)) => (before, Some(digest)),
             None => (remainder, None),
         };
-        let (path, tag) = match before_digest.rfind(':') {
+        let (path, tag) = match before_digest.bytes().rposition(|b| b == b':') {
             Some(i) => (&before_digest[..i], Some(&before_digest[i + 1..])),
             None => (before_digest, None),
         };
@@ -209,10 +208,16 @@ impl<'a> Parts<'a> {
     }
 }
 
+/// `s` split around the first `byte` (ASCII), without `char` searching.
+fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == byte)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
 /// `host[:port]`: DNS-like components or a bracketed IPv6 address.
 fn is_host(s: &str) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let Some((ipv6, after)) = rest.split_once(']') else {
+        let Some((ipv6, after)) = split_at_byte(rest, b']') else {
             return false;
         };
         if ipv6.is_empty() || !ipv6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
@@ -226,7 +231,7 @@ fn is_host(s: &str) -> bool {
             },
         }
     } else {
-        match s.split_once(':') {
+        match split_at_byte(s, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (s, None),
         }
@@ -240,8 +245,7 @@ fn is_host(s: &str) -> bool {
     if host.is_empty() {
         return s.starts_with('[');
     }
-    host.split('.').all(|component| {
-        let b = component.as_bytes();
+    host.as_bytes().split(|&c| c == b'.').all(|b| {
         !b.is_empty()
             && b[0].is_ascii_alphanumeric()
             && b[b.len() - 1].is_ascii_alphanumeric()
@@ -249,36 +253,39 @@ fn is_host(s: &str) -> bool {
     })
 }
 
-/// `path-component ('/' path-component)*`.
+/// `path-component ('/' path-component)*` where a component is
+/// `[a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)*`: one pass over the bytes.
 fn is_path(s: &str) -> bool {
-    s.split('/').all(is_path_component)
-}
-
-/// `[a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)*`.
-fn is_path_component(s: &str) -> bool {
     let b = s.as_bytes();
     let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
     let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        // A separator run: `.`, `_`, `__` or one or more `-`.
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &b[start..i];
-        let ok = matches!(sep, b"." | b"_" | b"__") || sep.iter().all(|&c| c == b'-');
-        if !ok {
+    loop {
+        // Here a run of alphanumerics must start.
+        if i >= b.len() || !alnum(b[i]) {
             return false;
         }
+        while i < b.len() && alnum(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            return true;
+        }
+        match b[i] {
+            b'/' | b'.' => i += 1,
+            b'_' => {
+                i += 1;
+                if b.get(i) == Some(&b'_') {
+                    i += 1;
+                }
+            }
+            b'-' => {
+                while b.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
     }
-    true
 }
 
 /// `[\w][\w.-]{0,127}`.
@@ -321,11 +328,11 @@ fn validate_digest(s: &str) -> Result<(), ImageError> {
     Ok(())
 }
 
-/// The normalised forms of a reference laid out in a stack buffer, for glob matching
-/// without allocation: `registry/[library/]path[:tag][@digest]`.
-pub(crate) struct Normalized {
-    buf: [u8; Normalized::CAPACITY],
-    len: usize,
+/// The normalised forms of a reference, `registry/[library/]path[:tag][@digest]`, for glob
+/// matching without allocation: the input itself when it is already in normal form (an
+/// explicit registry and a tag or digest), else a copy in a stack buffer.
+pub(crate) struct Normalized<'a> {
+    text: Text<'a>,
     registry_end: usize,
     name_end: usize,
     /// End of `name:tag` (equal to `name_end` without a tag).
@@ -334,53 +341,86 @@ pub(crate) struct Normalized {
     has_digest: bool,
 }
 
-impl Normalized {
-    /// Name (255) + `:` tag (128) + `@` digest (`sha512:` + 128): fits with room to spare.
-    const CAPACITY: usize = 640;
+// The buffer lives on the stack: no allocation per image.
+#[allow(clippy::large_enum_variant)]
+enum Text<'a> {
+    Input(&'a str),
+    Buffer(Buffer),
+}
 
-    pub(crate) fn new(parts: &Parts<'_>) -> Normalized {
-        let mut n = Normalized {
-            buf: [0; Normalized::CAPACITY],
-            len: 0,
-            registry_end: 0,
-            name_end: 0,
-            tag_end: 0,
-            has_tag: false,
-            has_digest: false,
-        };
-        n.push(parts.registry);
-        n.registry_end = n.len;
-        n.push("/");
-        if parts.library {
-            n.push(OFFICIAL_REPO_PREFIX);
-        }
-        n.push(parts.path);
-        n.name_end = n.len;
-        if let Some(tag) = parts.tag() {
-            n.push(":");
-            n.push(tag);
-            n.has_tag = true;
-        }
-        n.tag_end = n.len;
-        if let Some(digest) = parts.digest {
-            n.push("@");
-            n.push(digest);
-            n.has_digest = true;
-        }
-        n
-    }
+/// Name (255) + `:` tag (128) + `@` digest (`sha512:` + 128): fits with room to spare.
+const CAPACITY: usize = 640;
 
+struct Buffer {
+    bytes: [u8; CAPACITY],
+    len: usize,
+}
+
+impl Buffer {
     fn push(&mut self, s: &str) {
         // Lengths are bounded by the grammar; a longer input is truncated, never a panic.
-        let end = (self.len + s.len()).min(Normalized::CAPACITY);
+        let end = (self.len + s.len()).min(CAPACITY);
         let take = end - self.len;
-        self.buf[self.len..end].copy_from_slice(&s.as_bytes()[..take]);
+        self.bytes[self.len..end].copy_from_slice(&s.as_bytes()[..take]);
         self.len = end;
+    }
+}
+
+impl<'a> Normalized<'a> {
+    pub(crate) fn new(input: &'a str, parts: &Parts<'a>) -> Normalized<'a> {
+        let library = if parts.library {
+            OFFICIAL_REPO_PREFIX.len()
+        } else {
+            0
+        };
+        let registry_end = parts.registry.len();
+        let name_end = registry_end + 1 + library + parts.path.len();
+        let tag = parts.tag();
+        let tag_end = name_end + tag.map_or(0, |t| 1 + t.len());
+        // The registry is a slice of the input (not the default) at its start.
+        let in_normal_form = std::ptr::eq(input.as_ptr(), parts.registry.as_ptr())
+            && input.as_bytes().get(registry_end) == Some(&b'/')
+            && !parts.library
+            && (parts.tag.is_some() || parts.digest.is_some());
+        let text = if in_normal_form {
+            Text::Input(input)
+        } else {
+            let mut b = Buffer {
+                bytes: [0; CAPACITY],
+                len: 0,
+            };
+            b.push(parts.registry);
+            b.push("/");
+            if parts.library {
+                b.push(OFFICIAL_REPO_PREFIX);
+            }
+            b.push(parts.path);
+            if let Some(tag) = tag {
+                b.push(":");
+                b.push(tag);
+            }
+            if let Some(digest) = parts.digest {
+                b.push("@");
+                b.push(digest);
+            }
+            Text::Buffer(b)
+        };
+        Normalized {
+            text,
+            registry_end,
+            name_end,
+            tag_end,
+            has_tag: tag.is_some(),
+            has_digest: parts.digest.is_some(),
+        }
     }
 
     fn text(&self, end: usize) -> &str {
-        // Every piece is ASCII (checked by the grammar).
-        std::str::from_utf8(&self.buf[..end]).unwrap_or_default()
+        match &self.text {
+            Text::Input(s) => s.get(..end.min(s.len())).unwrap_or_default(),
+            // Every piece is ASCII (checked by the grammar).
+            Text::Buffer(b) => std::str::from_utf8(&b.bytes[..end.min(b.len)]).unwrap_or_default(),
+        }
     }
 
     /// `registry` (with port).
@@ -400,7 +440,7 @@ impl Normalized {
 
     /// The full form, `registry/path[:tag][@digest]`.
     pub(crate) fn full(&self) -> &str {
-        self.text(self.len)
+        self.text(usize::MAX)
     }
 
     /// Whether the full form carries both a tag and a digest (then `name@digest` is a
@@ -412,9 +452,10 @@ impl Normalized {
     /// `registry/path@digest` (allocates; only for references with tag and digest).
     pub(crate) fn name_digest(&self) -> Option<String> {
         self.has_digest.then(|| {
-            let mut s = String::with_capacity(self.len);
+            let full = self.full();
+            let mut s = String::with_capacity(full.len());
             s.push_str(self.name());
-            s.push_str(&self.full()[self.tag_end..]);
+            s.push_str(full.get(self.tag_end..).unwrap_or_default());
             s
         })
     }
@@ -626,7 +667,7 @@ mod tests {
 
         let reference = format!("quay.io/p/x:v1@{D}");
         let parts = Parts::parse(&reference).expect("valid");
-        let n = Normalized::new(&parts);
+        let n = Normalized::new(&reference, &parts);
         assert_eq!(n.registry(), "quay.io");
         assert_eq!(n.name(), "quay.io/p/x");
         assert_eq!(n.name_tag(), Some("quay.io/p/x:v1"));
