@@ -152,10 +152,28 @@ impl<'a> Parts<'a> {
         if registry == LEGACY_DEFAULT_REGISTRY {
             registry = DEFAULT_REGISTRY;
         }
-        let library = registry == DEFAULT_REGISTRY && !remainder.bytes().any(|b| b == b'/');
+        // One pass over the rest: slashes, the first `:` and `@`, the last `:` before the `@`,
+        // upper case before the first `:`.
+        let (mut slash, mut first_colon, mut at, mut last_colon, mut upper) =
+            (false, false, None, None, false);
+        for (i, &c) in remainder.as_bytes().iter().enumerate() {
+            match c {
+                b'/' => slash = true,
+                b':' => {
+                    first_colon = true;
+                    if at.is_none() {
+                        last_colon = Some(i);
+                    }
+                }
+                b'@' if at.is_none() => at = Some(i),
+                b'A'..=b'Z' if !first_colon => upper = true,
+                _ => {}
+            }
+        }
+        let library = registry == DEFAULT_REGISTRY && !slash;
         // The repository name must be lower case (checked before the grammar).
-        let remote_name = split_at_byte(remainder, b':').map_or(remainder, |(name, _)| name);
-        if remote_name.bytes().any(|b| b.is_ascii_uppercase()) {
+        if upper {
+            let remote_name = split_at_byte(remainder, b':').map_or(remainder, |(name, _)| name);
             return Err(ImageError::Uppercase(if library {
                 format!("{OFFICIAL_REPO_PREFIX}{remote_name}")
             } else {
@@ -163,11 +181,11 @@ impl<'a> Parts<'a> {
             }));
         }
         // reference := name [ ":" tag ] [ "@" digest ]
-        let (before_digest, digest) = match split_at_byte(remainder, b'@') {
-            Some((before, digest)) => (before, Some(digest)),
+        let (before_digest, digest) = match at {
+            Some(i) => (&remainder[..i], Some(&remainder[i + 1..])),
             None => (remainder, None),
         };
-        let (path, tag) = match before_digest.bytes().rposition(|b| b == b':') {
+        let (path, tag) = match last_colon {
             Some(i) => (&before_digest[..i], Some(&before_digest[i + 1..])),
             None => (before_digest, None),
         };
@@ -214,43 +232,45 @@ fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&s[..i], &s[i + 1..]))
 }
 
-/// `host[:port]`: DNS-like components or a bracketed IPv6 address.
+/// `host[:port]`: DNS-like components or a bracketed IPv6 address (one pass).
 fn is_host(s: &str) -> bool {
-    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let Some((ipv6, after)) = split_at_byte(rest, b']') else {
-            return false;
-        };
-        if ipv6.is_empty() || !ipv6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    if b.first() == Some(&b'[') {
+        i = 1;
+        while i < n && (b[i].is_ascii_hexdigit() || b[i] == b':') {
+            i += 1;
+        }
+        if i == 1 || b.get(i) != Some(&b']') {
             return false;
         }
-        match after {
-            "" => return true,
-            _ => match after.strip_prefix(':') {
-                Some(port) => ("", Some(port)),
-                None => return false,
-            },
-        }
+        i += 1;
     } else {
-        match split_at_byte(s, b':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (s, None),
+        loop {
+            // A component: alphanumeric at both ends, `-` inside.
+            if i >= n || !b[i].is_ascii_alphanumeric() {
+                return false;
+            }
+            i += 1;
+            while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+                i += 1;
+            }
+            if b[i - 1] == b'-' {
+                return false;
+            }
+            if i < n && b[i] == b'.' {
+                i += 1;
+                continue;
+            }
+            break;
         }
-    };
-    if let Some(port) = port
-        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return false;
     }
-    // An IPv6 host was checked above and left `host` empty.
-    if host.is_empty() {
-        return s.starts_with('[');
+    match b.get(i) {
+        None => true,
+        Some(b':') => i + 1 < n && b[i + 1..].iter().all(u8::is_ascii_digit),
+        Some(_) => false,
     }
-    host.as_bytes().split(|&c| c == b'.').all(|b| {
-        !b.is_empty()
-            && b[0].is_ascii_alphanumeric()
-            && b[b.len() - 1].is_ascii_alphanumeric()
-            && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-    })
 }
 
 /// `path-component ('/' path-component)*` where a component is
@@ -643,6 +663,30 @@ mod tests {
                 .map_err(|e| e.to_string());
             let want = want.clone().map_err(str::to_owned);
             assert_eq!(got, want, "reference {reference:?}");
+        }
+    }
+
+    #[test]
+    fn hosts() {
+        for (host, ok) in [
+            ("a", true),
+            ("a.b-c.d", true),
+            ("a:1", true),
+            ("[::1]", true),
+            ("[::1]:80", true),
+            ("[]", false),
+            ("[::1]x", false),
+            ("[::1]:", false),
+            ("a-", false),
+            ("-a", false),
+            ("a..b", false),
+            ("a.", false),
+            ("a:", false),
+            ("a:b", false),
+            ("a_b", false),
+            ("", false),
+        ] {
+            assert_eq!(is_host(host), ok, "{host:?}");
         }
     }
 
