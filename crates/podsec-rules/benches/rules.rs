@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use podsec_policy::model::{PodMetadata, PodSpec};
 use podsec_policy::{Level, LevelVersion, Version, evaluate};
 use podsec_rules::evaluate::{exempt_checks, images, secure_defaults};
-use podsec_rules::{PodIdentity, load};
+use podsec_rules::load;
 use serde::Deserialize;
 
 const COMPLIANT: &str = include_str!("../../podsec-policy/benches/data/compliant.json");
@@ -86,7 +86,15 @@ struct Pod {
 fn benches(c: &mut Criterion) {
     let policy = load(POLICY.as_bytes()).expect("bench policy loads");
     assert_eq!((policy.images.len(), policy.exemptions.len()), (10, 5));
-    let pod: Pod = serde_json::from_str(COMPLIANT).expect("bench pod parses");
+    let mut pod: Pod = serde_json::from_str(COMPLIANT).expect("bench pod parses");
+    pod.metadata.labels.extend(
+        [("app", "web"), ("pod-template-hash", "7d4b9c8f6")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    pod.spec
+        .service_account_name
+        .get_or_insert_with(|| "web".to_owned());
     let ns_labels: BTreeMap<String, String> = [
         ("team", "shop"),
         ("env", "prod"),
@@ -95,14 +103,6 @@ fn benches(c: &mut Criterion) {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let pod_labels: BTreeMap<String, String> = [("app", "web"), ("pod-template-hash", "7d4b9c8f6")]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let identity = PodIdentity {
-        labels: &pod_labels,
-        service_account: "web",
-    };
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let restricted = LevelVersion::new(Level::Restricted, Version::Latest);
 
@@ -115,7 +115,7 @@ fn benches(c: &mut Criterion) {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     assert!(images(&policy, &allowed_ns, &pod.spec).is_empty());
-    assert!(exempt_checks(&policy, now, "shop", &ns_labels, &identity, &pod.spec).is_empty());
+    assert!(exempt_checks(&policy, now, "shop", &ns_labels, &pod.metadata, &pod.spec).is_empty());
 
     let mut violating = pod.spec.clone();
     for (i, c) in violating.containers.iter_mut().enumerate() {
@@ -153,7 +153,7 @@ fn benches(c: &mut Criterion) {
                 black_box(now),
                 black_box("shop"),
                 black_box(&ns_labels),
-                black_box(&identity),
+                black_box(&pod.metadata),
                 black_box(&pod.spec),
             )
         })
@@ -170,7 +170,7 @@ fn benches(c: &mut Criterion) {
                 black_box(now),
                 black_box("shop"),
                 black_box(&allowed_ns),
-                black_box(&identity),
+                black_box(&pod.metadata),
                 black_box(&pod.spec),
             );
             let d = secure_defaults(black_box(&policy), black_box(&allowed_ns)).is_some();

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use podsec_policy::CheckId;
-use podsec_policy::model::{Container, PodSpec};
+use podsec_policy::model::{Container, PodMetadata, PodSpec};
 use podsec_policy::text::push_go_quote;
 
 use crate::config::{Exemption, ImageRule, Mode, PodsecPolicy, SecureDefaults};
@@ -61,15 +61,6 @@ pub struct ImageViolation {
     pub mode: Mode,
     /// The phrase, e.g. `container "c" image "docker.io/library/x:1" is not pinned by digest`.
     pub message: String,
-}
-
-/// The pod facts exemptions select on that the Pod Security model does not carry.
-#[derive(Debug, Clone, Copy)]
-pub struct PodIdentity<'a> {
-    /// `metadata.labels`.
-    pub labels: &'a BTreeMap<String, String>,
-    /// `spec.serviceAccountName` (`""` is read as `default`).
-    pub service_account: &'a str,
 }
 
 /// Containers in upstream's order: init containers, containers, ephemeral containers.
@@ -273,11 +264,11 @@ pub fn exempt_checks(
     now: SystemTime,
     namespace: &str,
     namespace_labels: &BTreeMap<String, String>,
-    pod: &PodIdentity<'_>,
+    metadata: &PodMetadata,
     spec: &PodSpec,
 ) -> BTreeMap<CheckId, String> {
     let mut exempt = BTreeMap::new();
-    for exemption in matching_exemptions(policy, now, namespace, namespace_labels, pod, spec) {
+    for exemption in matching_exemptions(policy, now, namespace, namespace_labels, metadata, spec) {
         for &check in &exemption.checks {
             exempt
                 .entry(check)
@@ -293,13 +284,13 @@ pub fn matching_exemptions<'p>(
     now: SystemTime,
     namespace: &'p str,
     namespace_labels: &'p BTreeMap<String, String>,
-    pod: &'p PodIdentity<'p>,
+    metadata: &'p PodMetadata,
     spec: &'p PodSpec,
 ) -> impl Iterator<Item = &'p Exemption> {
     policy
         .exemptions
         .iter()
-        .filter(move |e| exemption_matches(e, now, namespace, namespace_labels, pod, spec))
+        .filter(move |e| exemption_matches(e, now, namespace, namespace_labels, metadata, spec))
 }
 
 fn exemption_matches(
@@ -307,7 +298,7 @@ fn exemption_matches(
     now: SystemTime,
     namespace: &str,
     namespace_labels: &BTreeMap<String, String>,
-    pod: &PodIdentity<'_>,
+    metadata: &PodMetadata,
     spec: &PodSpec,
 ) -> bool {
     if e.expires.as_ref().is_some_and(|x| !x.is_active(now)) {
@@ -327,10 +318,9 @@ fn exemption_matches(
         return false;
     }
     if !e.service_accounts.is_empty() {
-        let account = if pod.service_account.is_empty() {
-            "default"
-        } else {
-            pod.service_account
+        let account = match spec.service_account_name.as_deref() {
+            None | Some("") => "default",
+            Some(name) => name,
         };
         if e.service_accounts
             .binary_search_by(|n| n.as_str().cmp(account))
@@ -341,7 +331,7 @@ fn exemption_matches(
     }
     if e.pod_selector
         .as_ref()
-        .is_some_and(|s| !s.matches(pod.labels))
+        .is_some_and(|s| !s.matches(&metadata.labels))
     {
         return false;
     }

@@ -128,7 +128,7 @@ pub use config::{
     API_VERSION, Exemption, ImageRule, KIND, Mode, PodsecPolicy, PolicyError, SecureDefaults,
     from_value, load,
 };
-pub use evaluate::{ImageViolation, PodIdentity};
+pub use evaluate::ImageViolation;
 pub use glob::{Glob, GlobError};
 pub use image::{ImageError, ImageRef};
 pub use selector::{LabelSelector, Operator, Requirement};

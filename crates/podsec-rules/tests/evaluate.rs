@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use podsec_policy::CheckId;
-use podsec_policy::model::{Container, PodSpec};
+use podsec_policy::model::{Container, PodMetadata, PodSpec};
 use podsec_rules::evaluate::{
     active_rules, enforce_message, exempt_checks, image_message, images, secure_defaults,
     warn_message,
 };
-use podsec_rules::{ImageViolation, Mode, PodIdentity, PodsecPolicy, load};
+use podsec_rules::{ImageViolation, Mode, PodsecPolicy, load};
 
 const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -235,17 +235,29 @@ const EXEMPTIONS: &str = r#"exemptions:
   serviceAccounts: [default]
 "#;
 
+fn meta(pairs: &[(&str, &str)]) -> PodMetadata {
+    PodMetadata {
+        labels: labels(pairs),
+        ..PodMetadata::default()
+    }
+}
+
+fn with_sa(mut spec: PodSpec, account: Option<&str>) -> PodSpec {
+    spec.service_account_name = account.map(str::to_owned);
+    spec
+}
+
 #[test]
 fn exemptions_match_every_selector_they_give() {
     let p = policy(EXEMPTIONS);
     let none = BTreeMap::new();
+    let no_labels = PodMetadata::default();
     let now = at(1_800_000_000);
-    let exporter = pod(&[("e", "quay.io/prometheus/node-exporter:v1.8.0")]);
-    let exporter_id = PodIdentity {
-        labels: &none,
-        service_account: "node-exporter",
-    };
-    let exempt = exempt_checks(&p, now, "monitoring", &none, &exporter_id, &exporter);
+    let exporter = with_sa(
+        pod(&[("e", "quay.io/prometheus/node-exporter:v1.8.0")]),
+        Some("node-exporter"),
+    );
+    let exempt = exempt_checks(&p, now, "monitoring", &none, &no_labels, &exporter);
     assert_eq!(
         exempt,
         BTreeMap::from([
@@ -257,82 +269,50 @@ fn exemptions_match_every_selector_they_give() {
         ])
     );
     // Another namespace, another service account, another image, expired: no exemption.
-    assert!(exempt_checks(&p, now, "default", &none, &exporter_id, &exporter).is_empty());
-    let other_sa = PodIdentity {
-        labels: &none,
-        service_account: "other",
-    };
-    assert!(exempt_checks(&p, now, "monitoring", &none, &other_sa, &exporter).is_empty());
+    assert!(exempt_checks(&p, now, "default", &none, &no_labels, &exporter).is_empty());
+    let other_sa = with_sa(exporter.clone(), Some("other"));
+    assert!(exempt_checks(&p, now, "monitoring", &none, &no_labels, &other_sa).is_empty());
     let sidecar = PodSpec {
         init_containers: vec![container("init", "busybox")],
         ..exporter.clone()
     };
-    assert!(exempt_checks(&p, now, "monitoring", &none, &exporter_id, &sidecar).is_empty());
+    assert!(exempt_checks(&p, now, "monitoring", &none, &no_labels, &sidecar).is_empty());
     // Expiry: the end of 2027-01-31 UTC (2027-02-01T00:00:00Z = 1801440000).
-    assert!(
-        !exempt_checks(
-            &p,
-            at(1_801_439_999),
-            "monitoring",
-            &none,
-            &exporter_id,
-            &exporter
-        )
-        .is_empty()
-    );
-    assert!(
-        exempt_checks(
-            &p,
-            at(1_801_440_000),
-            "monitoring",
-            &none,
-            &exporter_id,
-            &exporter
-        )
-        .is_empty()
-    );
+    let before = at(1_801_439_999);
+    let after = at(1_801_440_000);
+    assert!(!exempt_checks(&p, before, "monitoring", &none, &no_labels, &exporter).is_empty());
+    assert!(exempt_checks(&p, after, "monitoring", &none, &no_labels, &exporter).is_empty());
     // Digest and tag forms of the image all match a glob without a tag.
     for image in [
         format!("quay.io/prometheus/node-exporter@{D}"),
         format!("quay.io/prometheus/node-exporter:v1@{D}"),
         "quay.io/prometheus/node-exporter".to_owned(),
     ] {
-        let spec = pod(&[("e", &image)]);
+        let spec = with_sa(pod(&[("e", &image)]), Some("node-exporter"));
         assert_eq!(
-            exempt_checks(&p, now, "monitoring", &none, &exporter_id, &spec).len(),
+            exempt_checks(&p, now, "monitoring", &none, &no_labels, &spec).len(),
             2,
             "{image}"
         );
     }
 
-    // The first matching exemption names the check; the empty service account is `default`.
+    // The first matching exemption names the check; no service account (or "") is `default`.
     let debug_ns = labels(&[("debug", "allowed")]);
-    let toolbox = labels(&[("app", "toolbox")]);
-    let toolbox_id = PodIdentity {
-        labels: &toolbox,
-        service_account: "",
-    };
-    let exempt = exempt_checks(
-        &p,
-        now,
-        "dev",
-        &debug_ns,
-        &toolbox_id,
-        &pod(&[("t", "toolbox")]),
-    );
-    assert_eq!(
-        exempt,
-        BTreeMap::from([
-            (CheckId::new("hostNamespaces"), "debug-pods".to_owned()),
-            (CheckId::new("privileged"), "debug-pods".to_owned()),
-            (CheckId::new("runAsNonRoot"), "default-sa".to_owned()),
-        ])
-    );
-    let plain = PodIdentity {
-        labels: &none,
-        service_account: "app",
-    };
-    assert!(exempt_checks(&p, now, "dev", &debug_ns, &plain, &pod(&[("t", "toolbox")])).is_empty());
+    let toolbox = meta(&[("app", "toolbox")]);
+    for account in [None, Some("")] {
+        let spec = with_sa(pod(&[("t", "toolbox")]), account);
+        let exempt = exempt_checks(&p, now, "dev", &debug_ns, &toolbox, &spec);
+        assert_eq!(
+            exempt,
+            BTreeMap::from([
+                (CheckId::new("hostNamespaces"), "debug-pods".to_owned()),
+                (CheckId::new("privileged"), "debug-pods".to_owned()),
+                (CheckId::new("runAsNonRoot"), "default-sa".to_owned()),
+            ])
+        );
+    }
+    let plain = with_sa(pod(&[("t", "toolbox")]), Some("app"));
+    assert!(exempt_checks(&p, now, "dev", &debug_ns, &no_labels, &plain).is_empty());
 }
 
 #[test]
@@ -345,10 +325,7 @@ fn image_globs_in_exemptions() {
 "#,
     );
     let none = BTreeMap::new();
-    let id = PodIdentity {
-        labels: &none,
-        service_account: "",
-    };
+    let m = PodMetadata::default();
     for (image, ok) in [
         ("quay.io/prometheus/node-exporter:v1.8.0", true),
         ("quay.io/prometheus/node-exporter:v2.0.0", false),
@@ -359,10 +336,10 @@ fn image_globs_in_exemptions() {
         ("evil.io/busybox", false),
         ("Not A Reference", false),
     ] {
-        let got = exempt_checks(&p, at(0), "ns", &none, &id, &pod(&[("c", image)]));
+        let got = exempt_checks(&p, at(0), "ns", &none, &m, &pod(&[("c", image)]));
         assert_eq!(!got.is_empty(), ok, "{image}");
     }
-    assert!(exempt_checks(&p, at(0), "ns", &none, &id, &PodSpec::default()).is_empty());
+    assert!(exempt_checks(&p, at(0), "ns", &none, &m, &PodSpec::default()).is_empty());
 }
 
 #[test]
