@@ -143,6 +143,16 @@ pub struct CheckArgs {
     )]
     pub config: Option<PathBuf>,
 
+    /// Namespace mode: podsec's opt-in policy (a `podsec.dev/v1alpha1` `PodsecPolicy`), as
+    /// `podsec serve --policy` applies it: image rules and fine-grained exemptions.
+    #[arg(
+        long,
+        env = "PODSEC_POLICY",
+        value_name = "FILE",
+        conflicts_with_all = ["level", "version"],
+    )]
+    pub policy: Option<PathBuf>,
+
     /// Namespace mode: the user creating the objects (for the configuration's exempt
     /// usernames).
     #[arg(
@@ -213,6 +223,7 @@ impl CheckArgs {
         self.namespace.is_some()
             || self.namespace_labels.is_some()
             || self.config.is_some()
+            || self.policy.is_some()
             || self.username.is_some()
             || self.enforce_workloads
     }

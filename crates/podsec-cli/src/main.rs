@@ -167,16 +167,30 @@ fn options(args: &CheckArgs, inputs: &input::Inputs) -> anyhow::Result<check::Op
                 found,
                 args.namespace_labels.clone().unwrap_or_default(),
             );
-            check::Mode::Namespace(Box::new(namespace_mode::Cluster::new(
-                config,
-                namespaces,
-                Arc::clone(&registry),
-                args.namespace
-                    .clone()
-                    .unwrap_or_else(|| "default".to_owned()),
-                args.username.clone().unwrap_or_default(),
-                args.enforce_workloads,
-            )))
+            let extension = match &args.policy {
+                None => None,
+                Some(path) => {
+                    let (policy, _) = podsec_server::policy::load_policy(path)
+                        .map_err(|err| anyhow::anyhow!("--policy {err}"))?;
+                    let extension: Arc<dyn podsec_admission::extension::Extension> = Arc::new(
+                        podsec_server::policy::PolicyExtension::new(Arc::new(policy), None),
+                    );
+                    Some(extension)
+                }
+            };
+            check::Mode::Namespace(Box::new(
+                namespace_mode::Cluster::new(
+                    config,
+                    namespaces,
+                    Arc::clone(&registry),
+                    args.namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".to_owned()),
+                    args.username.clone().unwrap_or_default(),
+                    args.enforce_workloads,
+                )
+                .with_extension(extension),
+            ))
         }
     };
     Ok(check::Options {

@@ -282,6 +282,15 @@ impl Cluster {
         }
     }
 
+    /// Consults podsec's opt-in policy (`--policy`) as `podsec serve` does.
+    pub fn with_extension(
+        mut self,
+        extension: Option<Arc<dyn podsec_admission::extension::Extension>>,
+    ) -> Self {
+        self.engine = self.engine.with_extension(extension);
+        self
+    }
+
     fn namespace_of(&self, namespace: Option<&str>) -> String {
         namespace.unwrap_or(&self.default_namespace).to_owned()
     }

@@ -50,6 +50,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PODSEC_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// podsec's opt-in policy (a `podsec.dev/v1alpha1` `PodsecPolicy`: image rules,
+    /// fine-grained exemptions, secure defaults on `/mutate`); none: every answer is
+    /// upstream's. Reloaded when it changes.
+    #[arg(long, env = "PODSEC_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
     /// kubeconfig file; empty: the in-cluster configuration.
     #[arg(long, env = "PODSEC_KUBECONFIG", value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -271,6 +277,7 @@ fn options(args: &ServeArgs) -> anyhow::Result<ServerOptions> {
         .map(|port| SocketAddr::new(args.bind_address, port))
         .collect();
     options.config_file = nonempty(&args.config);
+    options.policy_file = nonempty(&args.policy);
     options.reload_interval = args.reload_interval;
     options.http2 = !args.disable_http2_serving;
     options.shutdown_delay = args.shutdown_delay;

@@ -276,6 +276,11 @@ fn serves_health_and_drains_on_sigterm() {
 
 /// POSTs `body` over HTTPS/1.1 (trusting `ca.crt` of `dir`); returns the raw response.
 fn https_post(port: u16, dir: &std::path::Path, body: &str) -> String {
+    https_post_to(port, dir, "/validate?timeout=5s", body)
+}
+
+/// POSTs `body` to `path` (with the query) over TLS; the whole HTTP response.
+fn https_post_to(port: u16, dir: &std::path::Path, path: &str, body: &str) -> String {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_file(dir.join("ca.crt")).expect("CA"))
@@ -298,7 +303,7 @@ fn https_post(port: u16, dir: &std::path::Path, body: &str) -> String {
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     write!(
         tls,
-        "POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("write");
@@ -786,4 +791,228 @@ fn emulation_version_off_and_fixed() {
         err.contains(r#"invalid value 'latest' for '--emulation-version <v1.N|auto|off>': must be "auto", "off" or "v1.x""#),
         "{err}"
     );
+}
+
+/// The policy of [`policy_rules_and_secure_defaults_end_to_end`]; `MODE` is the image rule's.
+const POLICY: &str = "apiVersion: podsec.dev/v1alpha1
+kind: PodsecPolicy
+images:
+- name: trusted-registries
+  mode: MODE
+  allowedRegistries: [registry.example.com]
+exemptions:
+- name: node-agents
+  checks: [hostPorts]
+  namespaces: [team]
+  podSelector: {matchLabels: {app: node-agent}}
+secureDefaults:
+  namespaceSelector: {matchLabels: {podsec.dev/secure-defaults: enabled}}
+  level: restricted
+  runAsUser: 10001
+";
+
+/// A pod review of `object` in `namespace`.
+fn pod_review(uid: &str, namespace: &str, object: &serde_json::Value) -> String {
+    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": uid, "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "name": "p", "namespace": namespace, "operation": "CREATE", "userInfo": {"username": "u"},
+        "object": object}})
+    .to_string()
+}
+
+/// The `response` of an AdmissionReview reply.
+fn reply(response: &str) -> serde_json::Value {
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    let (_, body) = response.split_once("\r\n\r\n").expect("a body");
+    let review: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    review["response"].clone()
+}
+
+#[test]
+fn policy_rules_and_secure_defaults_end_to_end() {
+    use base64::Engine as _;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let _entered = runtime.enter();
+    let api = runtime.block_on(FakeApiServer::start());
+    api.create_namespace("team", [("pod-security.kubernetes.io/enforce", "baseline")]);
+    api.create_namespace(
+        "secure",
+        [
+            ("pod-security.kubernetes.io/enforce", "restricted"),
+            ("podsec.dev/secure-defaults", "enabled"),
+        ],
+    );
+    let policy_dir = std::env::temp_dir().join(format!("podsec-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&policy_dir).expect("mkdir");
+    let policy_file = policy_dir.join("policy.yaml");
+    std::fs::write(&policy_file, POLICY.replace("MODE", "enforce")).expect("write");
+    let policy_path = policy_file.display().to_string();
+    let hook = webhook(
+        "policy",
+        &api,
+        &["--policy", &policy_path, "--reload-interval", "100ms"],
+        &[],
+    );
+
+    // An image from elsewhere: denied with the image policy's message.
+    let untrusted = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                           "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+    let denied = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("img", "team", &untrusted),
+    ));
+    assert_eq!(denied["allowed"], false);
+    assert_eq!(
+        denied["status"]["message"],
+        r#"pods "p" is forbidden: violates podsec image policy: container "c" image "docker.io/library/nginx:latest" is not from an allowed registry (allowed: registry.example.com)"#
+    );
+    assert_eq!(denied["status"]["code"], 403);
+
+    // A host port, exempted for node agents in `team`: allowed, and annotated.
+    let agent = json!({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": "p", "labels": {"app": "node-agent"}},
+                       "spec": {"containers": [{"name": "c", "image": "registry.example.com/agent:1",
+                                                "ports": [{"containerPort": 9100, "hostPort": 9100}]}]}});
+    let allowed = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("agent", "team", &agent),
+    ));
+    assert_eq!(allowed["allowed"], true, "{allowed}");
+    assert_eq!(
+        allowed["auditAnnotations"]["exempted-checks"],
+        r#"hostPorts (exemption "node-agents")"#
+    );
+    let mut other = agent.clone();
+    other["metadata"]["labels"]["app"] = json!("web");
+    let denied = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("web", "team", &other),
+    ));
+    assert_eq!(denied["allowed"], false);
+
+    // Secure defaults on /mutate for the namespace that opts in: the patched pod passes
+    // `restricted` on /validate.
+    let bare = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                      "spec": {"containers": [{"name": "c", "image": "registry.example.com/app:1"}]}});
+    let mutated = reply(&https_post_to(
+        hook.secure,
+        &hook.dir,
+        "/mutate",
+        &pod_review("m", "secure", &bare),
+    ));
+    assert_eq!(mutated["allowed"], true);
+    assert_eq!(mutated["patchType"], "JSONPatch");
+    let patch = base64::engine::general_purpose::STANDARD
+        .decode(mutated["patch"].as_str().expect("a patch"))
+        .expect("base64");
+    let patch: json_patch::Patch = serde_json::from_slice(&patch).expect("RFC 6902");
+    let mut patched = bare.clone();
+    json_patch::patch(&mut patched, &patch).expect("applies");
+    let before = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("b", "secure", &bare),
+    ));
+    assert_eq!(before["allowed"], false);
+    let after = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("a", "secure", &patched),
+    ));
+    assert_eq!(after["allowed"], true, "{after}");
+    let again = reply(&https_post_to(
+        hook.secure,
+        &hook.dir,
+        "/mutate",
+        &pod_review("m2", "secure", &patched),
+    ));
+    assert!(again.get("patch").is_none(), "{again}");
+    // A namespace that does not opt in gets no patch.
+    let team = reply(&https_post_to(
+        hook.secure,
+        &hook.dir,
+        "/mutate",
+        &pod_review("m3", "team", &bare),
+    ));
+    assert_eq!(team["allowed"], true);
+    assert!(team.get("patch").is_none(), "{team}");
+
+    // Rule metrics.
+    let metrics = http_get(hook.health, "/metrics").expect("metrics");
+    assert!(
+        metrics.contains(r#"podsec_policy_evaluations_total{decision="deny",mode="enforce",rule="trusted-registries"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"podsec_policy_evaluations_total{decision="patch",mode="mutate",rule="secureDefaults"} 1"#), "{metrics}");
+
+    // Hot reload: the rule now warns; an invalid file is rejected and the rule keeps warning.
+    std::fs::write(&policy_file, POLICY.replace("MODE", "warn")).expect("write");
+    wait_for("the reloaded policy", || {
+        reply(&https_post(
+            hook.secure,
+            &hook.dir,
+            &pod_review("w", "team", &untrusted),
+        ))["allowed"]
+            == true
+    });
+    let warned = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("w", "team", &untrusted),
+    ));
+    assert_eq!(
+        warned["warnings"][0],
+        r#"would violate podsec image policy: container "c" image "docker.io/library/nginx:latest" is not from an allowed registry (allowed: registry.example.com)"#
+    );
+    std::fs::write(&policy_file, POLICY.replace("MODE", "sometimes")).expect("write");
+    wait_for("the rejected reload", || {
+        http_get(hook.health, "/metrics").is_some_and(|m| {
+            m.contains(r#"pod_security_webhook_reload_errors_total{source="policy"} 1"#)
+        })
+    });
+    let still = reply(&https_post(
+        hook.secure,
+        &hook.dir,
+        &pod_review("w", "team", &untrusted),
+    ));
+    assert_eq!(still["allowed"], true);
+    assert_eq!(still["warnings"].as_array().map(Vec::len), Some(1));
+    let logs = hook.stop();
+    assert!(has_message(&logs, "policy reloaded"));
+    assert!(has_message(&logs, "policy reload rejected"));
+    drop(api);
+    let _ = std::fs::remove_dir_all(policy_dir);
+}
+
+#[test]
+fn an_invalid_policy_stops_the_start_with_its_field() {
+    let dir = certs("bad-policy");
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: podsec.dev/v1alpha1\nkind: PodsecPolicy\nimages:\n- name: r\n  mode: sometimes\n  requireDigest: true\n",
+    )
+    .expect("write");
+    let path = |name: &str| dir.join(name).display().to_string();
+    let (code, stderr) = fails(
+        &[
+            "--standalone-dev",
+            "--policy",
+            &path("policy.yaml"),
+            "--tls-cert-file",
+            &path("tls.crt"),
+            "--tls-private-key-file",
+            &path("tls.key"),
+            "--secure-port",
+            &free_port().to_string(),
+        ],
+        &[],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("policy.yaml: images[0].mode"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -41,6 +41,7 @@ pub mod health;
 pub mod logging;
 pub mod lookup;
 pub mod metrics;
+pub mod policy;
 pub mod reload;
 pub mod router;
 pub mod serve;

@@ -101,6 +101,44 @@ pub async fn watch_config<N, P>(
     .await;
 }
 
+/// Watches the `PodsecPolicy` file: a valid new policy replaces the engine's extension and
+/// `/mutate`'s defaults; an invalid one is rejected (logged, counted) and the previous policy
+/// stays in force. `initial` is the content loaded at start-up.
+pub async fn watch_policy<N, P>(
+    state: Arc<AppState<N, P>>,
+    path: PathBuf,
+    interval: Duration,
+    initial: Vec<u8>,
+) where
+    N: NamespaceGetter + 'static,
+    P: PodLister + 'static,
+{
+    let metrics: Metrics = state.metrics().clone();
+    let read_metrics = metrics.clone();
+    let shown = path.display().to_string();
+    let read_path = shown.clone();
+    poll(
+        vec![path.clone()],
+        interval,
+        vec![initial],
+        move |contents| match crate::policy::policy_from_bytes(&contents[0], &path) {
+            Ok(policy) => {
+                crate::policy::apply(&state, policy);
+                tracing::info!(path = %shown, "policy reloaded");
+            }
+            Err(err) => {
+                metrics.record_reload_error(ReloadSource::Policy);
+                tracing::error!(path = %shown, error = %err, "policy reload rejected; the previous policy stays in force");
+            }
+        },
+        move |err| {
+            read_metrics.record_reload_error(ReloadSource::Policy);
+            tracing::error!(path = %read_path, error = %err, "policy file unreadable; the previous policy stays in force");
+        },
+    )
+    .await;
+}
+
 /// Watches the certificate and key files: a valid new pair is served from the next
 /// handshake on. `initial` are the contents loaded at start-up.
 pub async fn watch_tls(

@@ -26,7 +26,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::emulation::{Emulation, Start, start, watch_version};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
-use crate::reload::{config_from_bytes, watch_config, watch_tls};
+use crate::reload::{config_from_bytes, watch_config, watch_policy, watch_tls};
 use crate::router::{AppState, health_router, router};
 use crate::tls::{CertStore, TlsError, parse_pair, read_pair, server_config};
 
@@ -44,6 +44,8 @@ pub struct ServerOptions {
     pub tls_key_file: PathBuf,
     /// PodSecurityConfiguration (or AdmissionConfiguration) file; `None`: upstream's defaults.
     pub config_file: Option<PathBuf>,
+    /// podsec's opt-in `PodsecPolicy` file; `None`: no policy, every answer upstream's.
+    pub policy_file: Option<PathBuf>,
     /// How often the configuration and TLS files are checked for changes.
     pub reload_interval: Duration,
     /// Offer HTTP/2 (ALPN `h2`).
@@ -67,6 +69,7 @@ impl ServerOptions {
             tls_cert_file,
             tls_key_file,
             config_file: None,
+            policy_file: None,
             reload_interval: Duration::from_secs(2),
             http2: true,
             shutdown_delay: Duration::ZERO,
@@ -82,6 +85,9 @@ pub enum StartError {
     /// The configuration file cannot be read or is invalid.
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// The policy file cannot be read or is invalid.
+    #[error("{0}")]
+    Policy(String),
     /// The TLS pair cannot be loaded.
     #[error("loading the serving certificate: {0}")]
     Tls(#[from] TlsError),
@@ -103,6 +109,7 @@ pub struct Server<N, P> {
     store: Arc<CertStore>,
     tls_initial: (Vec<u8>, Vec<u8>),
     config_initial: Vec<u8>,
+    policy_initial: Vec<u8>,
     emulation_start: Start,
     secure: TcpListener,
     plain: Vec<TcpListener>,
@@ -142,6 +149,12 @@ where
         readiness: Readiness,
     ) -> Result<Self, StartError> {
         let (config, config_initial) = load_config(options.config_file.as_deref())?;
+        let policy = match options.policy_file.as_deref() {
+            Some(path) if !path.as_os_str().is_empty() => {
+                Some(crate::policy::load_policy(path).map_err(StartError::Policy)?)
+            }
+            _ => None,
+        };
         let (cert, key) = read_pair(&options.tls_cert_file, &options.tls_key_file)?;
         let pair = parse_pair(&cert, &key, &options.tls_cert_file, &options.tls_key_file)?;
         let store = CertStore::new(pair);
@@ -160,6 +173,13 @@ where
             }
         }
         let state = AppState::new(config, namespaces, pods, metrics, readiness);
+        let policy_initial = match policy {
+            Some((policy, bytes)) => {
+                crate::policy::apply(&state, policy);
+                bytes
+            }
+            None => Vec::new(),
+        };
         let emulation_start = start(&options.emulation).await;
         state.set_emulation(emulation_start.cap);
         Ok(Server {
@@ -168,6 +188,7 @@ where
             store,
             tls_initial: (cert, key),
             config_initial,
+            policy_initial,
             emulation_start,
             secure,
             plain,
@@ -205,6 +226,7 @@ where
             store,
             tls_initial,
             config_initial,
+            policy_initial,
             emulation_start,
             secure,
             plain,
@@ -229,6 +251,18 @@ where
                 path,
                 options.reload_interval,
                 config_initial,
+            )));
+        }
+        if let Some(path) = options
+            .policy_file
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            watchers.push(tokio::spawn(watch_policy(
+                Arc::clone(&state),
+                path,
+                options.reload_interval,
+                policy_initial,
             )));
         }
         if let Emulation::Auto { source, refresh } = &options.emulation {
