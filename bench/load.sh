@@ -5,6 +5,7 @@
 # p50/p99/p99.9 latency, errors and the server's peak RSS.
 #
 #   bench/load.sh [CONNECTIONS] [DURATION]      defaults: 32 connections, 20s
+#   POLICY=bench/load-policy.yaml bench/load.sh  the same with podsec's opt-in policy loaded
 #
 # Needs wrk (installed from Debian's packages when missing). Not part of CI.
 set -euo pipefail
@@ -46,7 +47,8 @@ KUBECONFIG
 target/release/podsec certs --service podsec-webhook --namespace podsec --out-dir "$work/pki" >/dev/null 2>&1
 target/release/podsec serve --kubeconfig "$work/kubeconfig" \
   --tls-cert-file "$work/pki/tls.crt" --tls-private-key-file "$work/pki/tls.key" \
-  --bind-address 127.0.0.1 --secure-port "$port" --log-format json 2> "$work/serve.log" &
+  --bind-address 127.0.0.1 --secure-port "$port" --log-format json \
+  ${POLICY:+--policy "$POLICY"} 2> "$work/serve.log" &
 server=$!
 pids+=($server)
 for _ in $(seq 200); do
