@@ -357,14 +357,22 @@ impl Metrics {
 
     /// Counts one evaluation of an opt-in policy rule (`decision`: `allow` or `deny`).
     pub fn record_policy_rule(&self, rule: &str, decision: &'static str, mode: &'static str) {
-        self.inner
-            .rules
-            .get(RuleLabels {
-                decision,
-                mode,
-                rule: rule.to_owned(),
-            })
-            .inc();
+        self.policy_rule_counter(rule, decision, mode).inc();
+    }
+
+    /// The counter of an opt-in policy rule's evaluations with `decision` (created, and
+    /// listed at 0, on first use): hold it to count without a lookup.
+    pub fn policy_rule_counter(
+        &self,
+        rule: &str,
+        decision: &'static str,
+        mode: &'static str,
+    ) -> Counter {
+        self.inner.rules.get(RuleLabels {
+            decision,
+            mode,
+            rule: rule.to_owned(),
+        })
     }
 
     fn request_labels(request: &Request) -> RequestLabels {

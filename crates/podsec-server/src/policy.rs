@@ -15,6 +15,8 @@ use podsec_policy::fix::NonRoot;
 use podsec_policy::{CheckId, LevelVersion};
 use podsec_rules::{PodsecPolicy, PolicyError, evaluate};
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::metrics::Metrics;
 use crate::router::{AppState, MutationPolicy};
 
@@ -27,13 +29,29 @@ pub const IMAGE_ANNOTATION: &str = "image-policy-violations";
 #[derive(Debug)]
 pub struct PolicyExtension {
     policy: Arc<PodsecPolicy>,
-    metrics: Option<Metrics>,
+    /// Per image rule (in file order), its `allow` and `deny` counters; empty without
+    /// metrics.
+    counters: Vec<[Counter; 2]>,
 }
 
 impl PolicyExtension {
     /// `policy`, counting rule evaluations into `metrics` (if any).
     pub fn new(policy: Arc<PodsecPolicy>, metrics: Option<Metrics>) -> Self {
-        PolicyExtension { policy, metrics }
+        let counters = match &metrics {
+            None => Vec::new(),
+            Some(metrics) => policy
+                .images
+                .iter()
+                .map(|rule| {
+                    let mode = rule.mode.as_str();
+                    [
+                        metrics.policy_rule_counter(&rule.name, "allow", mode),
+                        metrics.policy_rule_counter(&rule.name, "deny", mode),
+                    ]
+                })
+                .collect(),
+        };
+        PolicyExtension { policy, counters }
     }
 }
 
@@ -67,11 +85,17 @@ impl Extension for PolicyExtension {
             return Vec::new();
         }
         let violations = evaluate::images(&self.policy, pod.namespace_labels, &pod.template.spec);
-        if let Some(metrics) = &self.metrics {
-            for rule in evaluate::active_rules(&self.policy, pod.namespace_labels) {
-                let denied = violations.iter().any(|v| v.rule == rule.name);
-                let decision = if denied { "deny" } else { "allow" };
-                metrics.record_policy_rule(&rule.name, decision, rule.mode.as_str());
+        for (rule, [allow, deny]) in self.policy.images.iter().zip(&self.counters) {
+            let active = rule
+                .namespace_selector
+                .as_ref()
+                .is_none_or(|selector| selector.matches(pod.namespace_labels));
+            if active {
+                if violations.iter().any(|v| v.rule == rule.name) {
+                    deny.inc();
+                } else {
+                    allow.inc();
+                }
             }
         }
         violations
