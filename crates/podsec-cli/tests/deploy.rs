@@ -2,8 +2,11 @@
 //!
 //! Every YAML file under `deploy/kustomize` is parsed and its invariants asserted (upstream's two
 //! webhooks, HA, probes, TLS wiring); the Deployment is checked with the built `podsec check` at
-//! `restricted:latest`; the Helm chart keeps the same kinds and values. When `kubectl` is
-//! installed, both overlays are also rendered with `kubectl kustomize`.
+//! `restricted:latest`; the Helm chart keeps the same kinds and values. The opt-in pieces (the
+//! example `PodsecPolicy`, the `components/policy` and `components/mutating-webhook*` kustomize
+//! components, the chart's `policy` and `mutatingWebhook` values) are checked the same way, and
+//! stay out of the default install. When `kubectl` is installed, both overlays are also
+//! rendered with `kubectl kustomize`, with and without the components.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -615,6 +618,13 @@ fn helm_chart_matches_the_kustomize_manifests() {
     assert_eq!(values["tls"]["caBundle"], "");
     assert_eq!(values["securePort"], 8443);
     assert_eq!(values["podDisruptionBudget"]["minAvailable"], 1);
+    // The opt-in policy and the mutating webhook are off by default.
+    assert_eq!(values["policy"], json!({"enabled": false, "content": {}}));
+    assert_eq!(
+        values["mutatingWebhook"],
+        json!({"enabled": false, "failurePolicy": "Ignore", "reinvocationPolicy": "IfNeeded",
+               "excludeNamespaces": ["kube-system"]})
+    );
 
     // The same configuration as the kustomize ConfigMap.
     let base = objects("base");
@@ -663,6 +673,7 @@ fn helm_chart_matches_the_kustomize_manifests() {
     }
     let mut kustomize_kinds = kinds(&base);
     kustomize_kinds.extend(kinds(&objects("cert-manager")));
+    kustomize_kinds.extend(kinds(&objects("components/mutating-webhook")));
     assert_eq!(template_kinds, kustomize_kinds);
     assert!(chart_dir.join("templates/_helpers.tpl").is_file());
 }
@@ -850,4 +861,724 @@ fn certs_writes_a_verifiable_ca_and_serving_certificate() {
         .expect("podsec certs");
     assert!(forced.status.success(), "{forced:?}");
     assert_ne!(fs::read(dir.join("ca.crt")).expect("ca.crt"), ca_pem);
+}
+
+// The opt-in policy (`--policy`) and the secure-defaults mutating webhook.
+
+const POLICY_ARG: [&str; 2] = ["--policy", "/etc/podsec/policy.yaml"];
+
+/// The example `PodsecPolicy` of `components/policy`, as text and parsed.
+fn example_policy() -> (String, Value) {
+    let path = root().join("deploy/kustomize/components/policy/policy.yaml");
+    let text = fs::read_to_string(&path).expect("policy.yaml");
+    let mut docs = parse_docs(&text, "policy.yaml");
+    assert_eq!(docs.len(), 1, "one document");
+    (text, docs.remove(0))
+}
+
+/// The secure-defaults webhook: one webhook on `/mutate` of the validating webhook's Service,
+/// pods on CREATE only, never failing a request, and never sent the webhook's own namespace or
+/// kube-system.
+fn assert_mutating_webhook(config: &Value, namespace: &str, service: &str) {
+    assert_eq!(config["apiVersion"], "admissionregistration.k8s.io/v1");
+    assert_eq!(config["kind"], "MutatingWebhookConfiguration");
+    let webhooks = config["webhooks"].as_array().expect("webhooks");
+    assert_eq!(webhooks.len(), 1, "{config}");
+    let webhook = &webhooks[0];
+    assert_eq!(webhook["name"], "secure-defaults.podsec.dev");
+    assert_eq!(
+        webhook["clientConfig"]["service"],
+        json!({"namespace": namespace, "name": service, "path": "/mutate", "port": 443})
+    );
+    assert!(webhook["clientConfig"]["url"].is_null());
+    assert_eq!(strings(&webhook["admissionReviewVersions"]), ["v1"]);
+    assert_eq!(webhook["sideEffects"], "None");
+    assert_eq!(webhook["failurePolicy"], "Ignore");
+    assert_eq!(webhook["reinvocationPolicy"], "IfNeeded");
+    assert_eq!(webhook["timeoutSeconds"], 5);
+    assert_eq!(webhook["matchPolicy"], "Equivalent");
+    assert_eq!(
+        webhook["namespaceSelector"],
+        json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name",
+                                     "operator": "NotIn", "values": [namespace, "kube-system"]}]}),
+    );
+    assert_eq!(
+        webhook["rules"],
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                "resources": ["pods"]}])
+    );
+}
+
+/// The Deployment passes `--policy /etc/podsec/policy.yaml`, and that file is the ConfigMap
+/// `configmap`'s `policy.yaml`, projected beside `config.yaml` and the TLS files.
+fn assert_policy_wired(deployment: &Value, configmap: &str) {
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args = strings(&container["args"]);
+    assert_eq!(args[..3], ["serve", "--config", "/etc/podsec/config.yaml"]);
+    assert_eq!(
+        args.iter().filter(|a| **a == "--policy").count(),
+        1,
+        "{args:?}"
+    );
+    assert!(args.windows(2).any(|w| w == POLICY_ARG), "{args:?}");
+    let mount = &container["volumeMounts"][0];
+    assert_eq!(mount["mountPath"], "/etc/podsec");
+    let volume = &pod["volumes"][0];
+    assert_eq!(volume["name"], mount["name"]);
+    let sources = volume["projected"]["sources"].as_array().expect("sources");
+    assert_eq!(sources[0]["configMap"]["items"][0]["path"], "config.yaml");
+    let policy: Vec<_> = sources
+        .iter()
+        .filter(|s| s["configMap"]["name"] == configmap)
+        .collect();
+    assert_eq!(policy.len(), 1, "{sources:?}");
+    assert_eq!(
+        policy[0]["configMap"]["items"],
+        json!([{"key": "policy.yaml", "path": "policy.yaml"}])
+    );
+    assert_eq!(
+        format!(
+            "/etc/podsec/{}",
+            policy[0]["configMap"]["items"][0]["path"]
+                .as_str()
+                .expect("path")
+        ),
+        POLICY_ARG[1]
+    );
+    assert!(
+        sources.iter().any(|s| s["secret"].is_object()),
+        "the TLS files stay"
+    );
+}
+
+fn assert_no_policy(deployment: &Value) {
+    let pod = &deployment["spec"]["template"]["spec"];
+    let args = strings(&pod["containers"][0]["args"]);
+    assert!(!args.contains(&"--policy"), "{args:?}");
+    let sources = pod["volumes"][0]["projected"]["sources"]
+        .as_array()
+        .expect("sources");
+    assert_eq!(sources.len(), 2, "config.yaml and the TLS files only");
+}
+
+#[test]
+fn example_policy_is_a_podsec_policy() {
+    let (_, policy) = example_policy();
+    assert_eq!(policy["apiVersion"], "podsec.dev/v1alpha1");
+    assert_eq!(policy["kind"], "PodsecPolicy");
+    let sections: BTreeSet<&str> = policy
+        .as_object()
+        .expect("a map")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        sections,
+        BTreeSet::from([
+            "apiVersion",
+            "kind",
+            "images",
+            "exemptions",
+            "secureDefaults"
+        ])
+    );
+
+    // Installing the example denies nothing: its image rule warns.
+    let images = policy["images"].as_array().expect("images");
+    assert_eq!(images.len(), 1);
+    let rule = &images[0];
+    assert_eq!(rule["name"], "trusted-registries");
+    assert_eq!(rule["mode"], "warn");
+    assert_eq!(
+        strings(&rule["allowedRegistries"]),
+        ["registry.example.com", "*.gcr.io", "ghcr.io"]
+    );
+    assert_eq!(strings(&rule["deniedTags"]), ["latest", ""]);
+
+    let exemptions = policy["exemptions"].as_array().expect("exemptions");
+    assert_eq!(exemptions.len(), 1);
+    let exemption = &exemptions[0];
+    assert_eq!(exemption["name"], "node-exporter-host-ports");
+    assert_eq!(strings(&exemption["namespaces"]), ["monitoring"]);
+    assert_eq!(strings(&exemption["serviceAccounts"]), ["node-exporter"]);
+    // A quoted date: a string whatever the YAML parser's schema.
+    assert_eq!(exemption["expires"], "2027-06-30");
+    let known: BTreeSet<&str> = podsec_policy::checks::ALL
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    let checks = strings(&exemption["checks"]);
+    assert_eq!(checks, ["hostPorts", "hostNamespaces"]);
+    for check in checks {
+        assert!(known.contains(check), "{check} is an upstream check ID");
+    }
+
+    // Names are metric labels: unique, [a-z0-9-]{1,63}.
+    let names: Vec<&str> = images
+        .iter()
+        .chain(exemptions)
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    for name in &names {
+        assert!(
+            (1..=63).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{name}"
+        );
+    }
+    assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), names.len());
+
+    // Secure defaults only where a namespace opts in.
+    let defaults = &policy["secureDefaults"];
+    assert_eq!(
+        defaults["namespaceSelector"],
+        json!({"matchLabels": {"podsec.dev/secure-defaults": "enabled"}})
+    );
+    assert_eq!(defaults["level"], "restricted");
+    assert_eq!(defaults["version"], "latest");
+    assert_eq!(defaults["runAsUser"], 10001);
+}
+
+#[test]
+fn policy_component_mounts_the_policy_and_passes_it_to_serve() {
+    let dir = root().join("deploy/kustomize/components/policy");
+    let kustomization = &parse_file(&dir.join("kustomization.yaml"))[0];
+    assert_eq!(
+        kustomization["apiVersion"],
+        "kustomize.config.k8s.io/v1alpha1"
+    );
+    assert_eq!(kustomization["kind"], "Component");
+    let generators = kustomization["configMapGenerator"]
+        .as_array()
+        .expect("configMapGenerator");
+    assert_eq!(generators.len(), 1);
+    let generator = &generators[0];
+    assert_eq!(generator["name"], "podsec-policy");
+    assert_eq!(generator["namespace"], "podsec");
+    assert_eq!(strings(&generator["files"]), ["policy.yaml"]);
+    // Updated in place (and reloaded), like the base's ConfigMap: no hash suffix.
+    assert_eq!(generator["options"]["disableNameSuffixHash"], true);
+
+    // The patch, applied to the base Deployment as kustomize applies it.
+    let patches = kustomization["patches"].as_array().expect("patches");
+    assert_eq!(patches.len(), 1);
+    let base = objects("base");
+    let deployment = find(&base, "Deployment", "podsec-webhook");
+    assert_eq!(
+        patches[0]["target"],
+        json!({"group": "apps", "version": "v1", "kind": "Deployment",
+               "name": "podsec-webhook", "namespace": "podsec"})
+    );
+    let ops = &parse_docs(patches[0]["patch"].as_str().expect("patch"), "patch")[0];
+    let ops: json_patch::Patch = serde_json::from_value(ops.clone()).expect("a JSON patch");
+    let mut patched = deployment.clone();
+    json_patch::patch(&mut patched, &ops).expect("the patch applies to the base");
+    assert_policy_wired(&patched, "podsec-policy");
+    assert_no_policy(deployment);
+    // Nothing but the arguments and the projected sources changes.
+    let mut unpatched = patched.clone();
+    let pod = &mut unpatched["spec"]["template"]["spec"];
+    let args = pod["containers"][0]["args"].as_array_mut().expect("args");
+    args.truncate(args.len() - 2);
+    let sources = pod["volumes"][0]["projected"]["sources"]
+        .as_array_mut()
+        .expect("sources");
+    sources.retain(|s| s["configMap"]["name"] != "podsec-policy");
+    assert_eq!(&unpatched, deployment);
+}
+
+#[test]
+fn mutating_webhook_components_answer_secure_defaults_only() {
+    let objects_here = objects("components/mutating-webhook");
+    assert_eq!(objects_here.len(), 1);
+    let config = find(
+        &objects_here,
+        "MutatingWebhookConfiguration",
+        "podsec-secure-defaults.podsec.dev",
+    );
+    assert_mutating_webhook(config, "podsec", "podsec-webhook");
+
+    // The validating webhook's Service, port and timeout.
+    let base = objects("base");
+    let validating = find(
+        &base,
+        "ValidatingWebhookConfiguration",
+        "podsec-webhook.podsec.dev",
+    );
+    let enforcing = &validating["webhooks"][0];
+    let mutating = &config["webhooks"][0];
+    for field in ["namespace", "name", "port"] {
+        assert_eq!(
+            mutating["clientConfig"]["service"][field], enforcing["clientConfig"]["service"][field],
+            "{field}"
+        );
+    }
+    assert_eq!(mutating["timeoutSeconds"], enforcing["timeoutSeconds"]);
+    assert_eq!(
+        config["metadata"]["labels"],
+        validating["metadata"]["labels"]
+    );
+
+    // cert-manager injects its caBundle as the cert-manager overlay has it do for the
+    // validating webhook.
+    let cert_manager = objects("cert-manager");
+    let injection = find(
+        &cert_manager,
+        "ValidatingWebhookConfiguration",
+        "podsec-webhook.podsec.dev",
+    );
+    assert_eq!(
+        config["metadata"]["annotations"],
+        injection["metadata"]["annotations"]
+    );
+    let kustomization = &parse_file(
+        &root().join("deploy/kustomize/components/mutating-webhook/kustomization.yaml"),
+    )[0];
+    assert_eq!(
+        kustomization["apiVersion"],
+        "kustomize.config.k8s.io/v1alpha1"
+    );
+    assert_eq!(kustomization["kind"], "Component");
+    assert_eq!(kustomization["resources"], json!(["mutating-webhook.yaml"]));
+
+    // With manual certificates: the same webhook, the bundle from the manual-certs overlay's
+    // Secret, and no cert-manager annotation.
+    let manual = &parse_file(
+        &root()
+            .join("deploy/kustomize/components/mutating-webhook-manual-certs/kustomization.yaml"),
+    )[0];
+    assert_eq!(manual["kind"], "Component");
+    assert_eq!(manual["components"], json!(["../mutating-webhook"]));
+    let overlay = &parse_file(&root().join("deploy/kustomize/manual-certs/kustomization.yaml"))[0];
+    let replacement = &manual["replacements"][0];
+    assert_eq!(replacement["source"], overlay["replacements"][0]["source"]);
+    assert_eq!(
+        replacement["targets"],
+        json!([{"select": {"kind": "MutatingWebhookConfiguration",
+                           "name": "podsec-secure-defaults.podsec.dev"},
+                "fieldPaths": ["webhooks.0.clientConfig.caBundle"],
+                "options": {"create": true}}])
+    );
+    let patch = &manual["patches"][0];
+    assert_eq!(patch["target"]["kind"], "MutatingWebhookConfiguration");
+    assert_eq!(patch["target"]["name"], config["metadata"]["name"]);
+    let ops = &parse_docs(patch["patch"].as_str().expect("patch"), "patch")[0];
+    let ops: json_patch::Patch = serde_json::from_value(ops.clone()).expect("a JSON patch");
+    let mut patched = config.clone();
+    json_patch::patch(&mut patched, &ops).expect("the patch applies");
+    assert_eq!(patched["metadata"]["annotations"], json!({}));
+    assert_mutating_webhook(&patched, "podsec", "podsec-webhook");
+}
+
+fn write_overlay(dir: &Path, resources: &str, components: &[&str]) {
+    fs::create_dir_all(dir).expect("mkdir");
+    let kustomization = json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [resources],
+        "components": components,
+    });
+    fs::write(dir.join("kustomization.yaml"), kustomization.to_string()).expect("write");
+}
+
+/// The components render on both overlays (skipped without `kubectl`): the policy is mounted
+/// and passed, the mutating webhook gets its caBundle the overlay's way, and the Deployment
+/// still passes `restricted`.
+#[test]
+fn policy_components_render_with_kustomize() {
+    if !kubectl_available() {
+        eprintln!("kubectl not installed: kustomize rendering skipped");
+        return;
+    }
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deploy-kustomize-policy");
+    let _ = fs::remove_dir_all(&work);
+    copy_dir(&root().join("deploy/kustomize"), &work);
+    let pki = work.join("manual-certs/pki");
+    let _ = fs::remove_dir_all(&pki);
+    let output = podsec()
+        .args(["certs", "--out-dir"])
+        .arg(&pki)
+        .output()
+        .expect("podsec certs");
+    assert!(output.status.success(), "{output:?}");
+    let bundle = String::from_utf8(output.stdout).expect("utf-8");
+    let (policy_text, _) = example_policy();
+
+    let base_kinds: BTreeSet<String> = kinds(&objects("base"));
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("policy-only", "../cert-manager", &["../components/policy"]),
+        (
+            "secure-defaults",
+            "../cert-manager",
+            &["../components/policy", "../components/mutating-webhook"],
+        ),
+        (
+            "secure-defaults-manual",
+            "../manual-certs",
+            &[
+                "../components/policy",
+                "../components/mutating-webhook-manual-certs",
+            ],
+        ),
+    ];
+    for (name, resources, components) in cases {
+        let dir = work.join(name);
+        write_overlay(&dir, resources, components);
+        let rendered = kustomize(&dir);
+
+        let deployment = find(&rendered, "Deployment", "podsec-webhook");
+        assert_policy_wired(deployment, "podsec-policy");
+        let configmap = find(&rendered, "ConfigMap", "podsec-policy");
+        assert_eq!(configmap["metadata"]["namespace"], "podsec");
+        assert_eq!(configmap["data"]["policy.yaml"], policy_text.as_str());
+        // The validating webhooks are untouched.
+        let validating = find(
+            &rendered,
+            "ValidatingWebhookConfiguration",
+            "podsec-webhook.podsec.dev",
+        );
+        assert_webhooks(&validating["webhooks"], "podsec");
+
+        let found = kinds(&rendered);
+        assert!(found.is_superset(&base_kinds), "{name}: {found:?}");
+        let mutating = rendered
+            .iter()
+            .find(|o| o["kind"] == "MutatingWebhookConfiguration");
+        match name {
+            "policy-only" => assert!(mutating.is_none(), "{name}"),
+            "secure-defaults" => {
+                let config = mutating.expect("the mutating webhook");
+                assert_mutating_webhook(config, "podsec", "podsec-webhook");
+                assert_eq!(
+                    config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+                    "podsec/podsec-webhook-tls"
+                );
+                assert!(config["webhooks"][0]["clientConfig"]["caBundle"].is_null());
+            }
+            _ => {
+                let config = mutating.expect("the mutating webhook");
+                assert_mutating_webhook(config, "podsec", "podsec-webhook");
+                assert!(
+                    config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].is_null()
+                );
+                let ca_bundle: String = config["webhooks"][0]["clientConfig"]["caBundle"]
+                    .as_str()
+                    .expect("caBundle")
+                    .split_whitespace()
+                    .collect();
+                assert_eq!(ca_bundle, bundle.trim());
+            }
+        }
+    }
+}
+
+/// Splits `text` into its `guard ... {{- end }}` blocks (without nested blocks) and the rest.
+fn guarded_blocks<'a>(text: &'a str, guard: &str) -> (String, Vec<&'a str>) {
+    let mut outside = String::new();
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(guard) {
+        outside.push_str(&rest[..start]);
+        let body = &rest[start + guard.len()..];
+        let end = body.find("{{- end }}").expect("the block ends");
+        let block = &body[..end];
+        for opener in ["{{- if ", "{{- with ", "{{- range "] {
+            assert!(!block.contains(opener), "nested block in {block}");
+        }
+        blocks.push(block);
+        rest = &body[end + "{{- end }}".len()..];
+    }
+    outside.push_str(rest);
+    (outside, blocks)
+}
+
+/// Whether the whole of `text` is one block opened by its first action, `guard`.
+fn wholly_guarded(text: &str, guard: &str) -> bool {
+    if !text.starts_with(guard) {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..].find("}}").expect("closed action") + start + 2;
+        let action = rest[start + 2..end - 2]
+            .trim_start_matches('-')
+            .trim_end_matches('-')
+            .trim();
+        rest = &rest[end..];
+        if ["if ", "with ", "range ", "define "]
+            .iter()
+            .any(|o| action.starts_with(o))
+        {
+            depth += 1;
+        } else if action == "end" {
+            depth -= 1;
+            if depth == 0 {
+                return rest.trim().is_empty();
+            }
+        }
+    }
+    false
+}
+
+/// The chart's opt-in pieces sit inside their `if` blocks (so the default render is what it
+/// was), and the mutating webhook is wired to the Service and TLS as the validating one.
+#[test]
+fn helm_chart_guards_the_policy_and_the_mutating_webhook() {
+    let templates = root().join("deploy/helm/podsec/templates");
+    let read = |name: &str| fs::read_to_string(templates.join(name)).expect(name);
+    let policy_guard = "{{- if .Values.policy.enabled }}";
+    let policy_configmap = "name: {{ include \"podsec.fullname\" . }}-policy";
+
+    let deployment = read("deployment.yaml");
+    let (outside, blocks) = guarded_blocks(&deployment, policy_guard);
+    assert_eq!(blocks.len(), 2, "the argument and the projected source");
+    assert_eq!(
+        blocks[0].trim(),
+        "- --policy\n            - /etc/podsec/policy.yaml"
+    );
+    assert!(blocks[1].contains(policy_configmap), "{}", blocks[1]);
+    assert!(
+        blocks[1].contains("- key: policy.yaml\n                      path: policy.yaml"),
+        "{}",
+        blocks[1]
+    );
+    for needle in ["--policy", "policy.yaml", "-policy"] {
+        assert!(!outside.contains(needle), "{needle} outside the guard");
+    }
+    for other in [
+        "configmap.yaml",
+        "webhook.yaml",
+        "certificates.yaml",
+        "service.yaml",
+    ] {
+        let text = read(other);
+        assert!(!text.contains(".Values.policy"), "{other}");
+        assert!(!text.contains(".Values.mutatingWebhook"), "{other}");
+    }
+
+    let policy = read("policy.yaml");
+    assert!(wholly_guarded(&policy, policy_guard), "{policy}");
+    assert!(policy.contains(policy_configmap));
+    assert!(
+        policy.contains("  policy.yaml: |\n    {{- include \"podsec.policy\" . | nindent 4 }}")
+    );
+    let helpers = read("_helpers.tpl");
+    assert!(helpers.contains("{{- define \"podsec.policy\" -}}"));
+    assert!(
+        helpers.contains("(dict \"apiVersion\" \"podsec.dev/v1alpha1\" \"kind\" \"PodsecPolicy\")")
+    );
+    assert!(helpers.contains("{{- fail \"policy.content is required when policy.enabled is true"));
+
+    let mutating = read("mutating-webhook.yaml");
+    assert!(
+        wholly_guarded(&mutating, "{{- if .Values.mutatingWebhook.enabled }}"),
+        "{mutating}"
+    );
+    assert!(mutating.contains("{{- if not .Values.policy.enabled }}\n{{- fail "));
+    assert!(mutating.contains("{{- if not (hasKey $policy \"secureDefaults\") }}\n{{- fail "));
+    for line in [
+        "    failurePolicy: {{ .Values.mutatingWebhook.failurePolicy }}",
+        "    reinvocationPolicy: {{ .Values.mutatingWebhook.reinvocationPolicy }}",
+        "    timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}",
+        "          values: {{ $excluded | toJson }}",
+    ] {
+        assert!(mutating.lines().any(|l| l == line), "{line}");
+    }
+    assert!(mutating.contains(
+        "$excluded := prepend (.Values.mutatingWebhook.excludeNamespaces | default list) .Release.Namespace | uniq"
+    ));
+    // The caBundle and cert-manager wiring, and the Service, exactly as the validating webhook's.
+    let validating = read("webhook.yaml");
+    let wiring: Vec<&str> = validating
+        .lines()
+        .filter(|l| {
+            l.contains("certManager.enabled")
+                || l.contains("inject-ca-from")
+                || l.contains("required \"tls.caBundle")
+                || l.contains("podsec.serviceName")
+                || l.trim() == "annotations:"
+        })
+        .collect();
+    assert!(wiring.len() >= 6, "{wiring:?}");
+    for line in wiring {
+        assert!(mutating.lines().any(|l| l == line), "{line}");
+    }
+    // The fixed part: pods on CREATE, /mutate, no side effects.
+    let stripped: String = mutating
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("{{"))
+        .map(|l| strip_actions(l) + "\n")
+        .collect();
+    let config = &parse_docs(&stripped, "mutating-webhook.yaml")[0];
+    assert_eq!(config["kind"], "MutatingWebhookConfiguration");
+    let webhook = &config["webhooks"][0];
+    assert_eq!(webhook["name"], "secure-defaults.podsec.dev");
+    assert_eq!(webhook["clientConfig"]["service"]["path"], "/mutate");
+    assert_eq!(webhook["clientConfig"]["service"]["port"], 443);
+    assert_eq!(webhook["sideEffects"], "None");
+    assert_eq!(strings(&webhook["admissionReviewVersions"]), ["v1"]);
+    assert_eq!(
+        webhook["rules"],
+        json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                "resources": ["pods"]}])
+    );
+}
+
+fn helm_available() -> bool {
+    Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn helm_template(args: &[&str]) -> std::process::Output {
+    Command::new("helm")
+        .args(["template", "podsec"])
+        .arg(root().join("deploy/helm/podsec"))
+        .args(["--namespace", "podsec"])
+        .args(args)
+        .output()
+        .expect("helm template")
+}
+
+/// With `helm` installed: the policy (as a string and as a map) and the mutating webhook
+/// render in both TLS modes, are absent by default, and are refused when inconsistent.
+#[test]
+fn helm_chart_renders_the_policy_when_helm_is_installed() {
+    if !helm_available() {
+        eprintln!("helm not installed: helm template skipped");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("helm-policy");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("mkdir");
+    let (policy_text, policy) = example_policy();
+    let policy_file = dir.join("policy.yaml");
+    fs::write(&policy_file, &policy_text).expect("write");
+    let policy_file = policy_file.to_str().expect("utf-8 path").to_owned();
+    let mut content = policy.clone();
+    let map = content.as_object_mut().expect("map");
+    map.remove("apiVersion");
+    map.remove("kind");
+    let values_file = dir.join("values.yaml");
+    fs::write(
+        &values_file,
+        json!({"policy": {"enabled": true, "content": content},
+               "mutatingWebhook": {"enabled": true}})
+        .to_string(),
+    )
+    .expect("write");
+    let values_file = values_file.to_str().expect("utf-8 path").to_owned();
+
+    let manual_tls = [
+        "--set",
+        "certManager.enabled=false",
+        "--set",
+        "tls.existingSecret=podsec-webhook-tls",
+        "--set",
+        "tls.caBundle=Y2E=",
+    ];
+    let content_file = format!("policy.content={policy_file}");
+    let as_string = [
+        "--set",
+        "policy.enabled=true",
+        "--set-file",
+        &content_file,
+        "--set",
+        "mutatingWebhook.enabled=true",
+    ];
+    let as_map = ["-f", values_file.as_str()];
+    for manual in [false, true] {
+        let tls: &[&str] = if manual { &manual_tls } else { &[] };
+        // Off by default.
+        let output = helm_template(tls);
+        assert!(output.status.success(), "{output:?}");
+        let rendered = parse_docs(&String::from_utf8_lossy(&output.stdout), "helm output");
+        assert_no_policy(find(&rendered, "Deployment", "podsec"));
+        assert!(!kinds(&rendered).contains("MutatingWebhookConfiguration"));
+        assert!(
+            !rendered
+                .iter()
+                .any(|o| o["metadata"]["name"] == "podsec-policy")
+        );
+
+        for (i, values) in [&as_string[..], &as_map[..]].into_iter().enumerate() {
+            let output = helm_template(&[tls, values].concat());
+            assert!(output.status.success(), "{output:?}");
+            let rendered = parse_docs(&String::from_utf8_lossy(&output.stdout), "helm output");
+            assert_policy_wired(find(&rendered, "Deployment", "podsec"), "podsec-policy");
+            let configmap = find(&rendered, "ConfigMap", "podsec-policy");
+            let text = configmap["data"]["policy.yaml"]
+                .as_str()
+                .expect("policy.yaml");
+            assert_eq!(
+                parse_docs(text, "rendered policy"),
+                std::slice::from_ref(&policy)
+            );
+            if i == 0 {
+                assert_eq!(
+                    text.trim(),
+                    policy_text.trim(),
+                    "a string is kept as written"
+                );
+            }
+            let config = find(
+                &rendered,
+                "MutatingWebhookConfiguration",
+                "podsec-secure-defaults.podsec.dev",
+            );
+            assert_mutating_webhook(config, "podsec", "podsec-webhook");
+            let annotation = &config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"];
+            let ca_bundle = &config["webhooks"][0]["clientConfig"]["caBundle"];
+            if manual {
+                assert!(annotation.is_null());
+                assert_eq!(ca_bundle, "Y2E=");
+            } else {
+                assert_eq!(annotation, "podsec/podsec-webhook-tls");
+                assert!(ca_bundle.is_null());
+            }
+            let file = dir.join(format!("rendered-{manual}-{i}.yaml"));
+            fs::write(&file, &output.stdout).expect("write");
+            let check = podsec()
+                .args(["check", "--format", "json"])
+                .arg(&file)
+                .output()
+                .expect("podsec check");
+            assert_eq!(check.status.code(), Some(0), "{check:?}");
+        }
+    }
+
+    // Inconsistent values are refused with a message.
+    let no_secure_defaults = dir.join("no-secure-defaults.yaml");
+    fs::write(
+        &no_secure_defaults,
+        json!({"policy": {"enabled": true, "content": {"images": policy["images"]}},
+               "mutatingWebhook": {"enabled": true}})
+        .to_string(),
+    )
+    .expect("write");
+    let refused: [(&[&str], &str); 3] = [
+        (
+            &["--set", "mutatingWebhook.enabled=true"],
+            "mutatingWebhook.enabled needs policy.enabled",
+        ),
+        (
+            &["--set", "policy.enabled=true"],
+            "policy.content is required",
+        ),
+        (
+            &["-f", no_secure_defaults.to_str().expect("utf-8 path")],
+            "needs a secureDefaults section",
+        ),
+    ];
+    for (args, message) in refused {
+        let output = helm_template(args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
 }

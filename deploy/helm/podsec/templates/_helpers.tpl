@@ -35,3 +35,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
+
+{{/* The PodsecPolicy of policy.content (a map, completed with apiVersion and kind, or a YAML string). */}}
+{{- define "podsec.policy" -}}
+{{- $content := .Values.policy.content -}}
+{{- if not $content -}}
+{{- fail "policy.content is required when policy.enabled is true: a PodsecPolicy (podsec.dev/v1alpha1), as a map or a YAML string" -}}
+{{- else if kindIs "string" $content -}}
+{{- $content | trim -}}
+{{- else -}}
+{{- merge (deepCopy $content) (dict "apiVersion" "podsec.dev/v1alpha1" "kind" "PodsecPolicy") | toYaml | trim -}}
+{{- end -}}
+{{- end -}}
