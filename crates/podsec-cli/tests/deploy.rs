@@ -1042,6 +1042,43 @@ fn example_policy_is_a_podsec_policy() {
     assert_eq!(defaults["runAsUser"], 10001);
 }
 
+/// `podsec check --policy` loads a policy file as `podsec serve --policy` does (strictly).
+fn assert_policy_loads(file: &Path) -> Value {
+    let pod = Path::new(env!("CARGO_TARGET_TMPDIR")).join("policy-example-pod.yaml");
+    fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n\
+         spec:\n  containers:\n  - name: c\n    image: nginx\n",
+    )
+    .expect("write");
+    let output = podsec()
+        .args(["check", "--format", "json", "--policy"])
+        .arg(file)
+        .arg(&pod)
+        .output()
+        .expect("podsec check");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    serde_json::from_slice(&output.stdout).expect("json report")
+}
+
+/// The example loads with podsec's own loader, and its image rule only warns, with Pod
+/// Security's style of message.
+#[test]
+fn example_policy_loads_and_warns() {
+    let file = root().join("deploy/kustomize/components/policy/policy.yaml");
+    let report = assert_policy_loads(&file);
+    let result = &report["results"][0];
+    assert_eq!(result["allowed"], true, "{report}");
+    assert_eq!(
+        strings(&result["admission"]["warnings"]),
+        ["would violate podsec image policy: container \"c\" image \
+             \"docker.io/library/nginx:latest\" is not from an allowed registry (allowed: \
+             registry.example.com, *.gcr.io, ghcr.io), container \"c\" image \
+             \"docker.io/library/nginx\" has no tag"],
+        "{report}"
+    );
+}
+
 #[test]
 fn policy_component_mounts_the_policy_and_passes_it_to_serve() {
     let dir = root().join("deploy/kustomize/components/policy");
@@ -1519,6 +1556,9 @@ fn helm_chart_renders_the_policy_when_helm_is_installed() {
                 parse_docs(text, "rendered policy"),
                 std::slice::from_ref(&policy)
             );
+            let rendered_policy = dir.join(format!("policy-{manual}-{i}.yaml"));
+            fs::write(&rendered_policy, text).expect("write");
+            assert_policy_loads(&rendered_policy);
             if i == 0 {
                 assert_eq!(
                     text.trim(),
