@@ -5,9 +5,10 @@
 //! never consulted. With one, for every pod and workload request:
 //!
 //! * **check exemptions**: the checks [`Extension::exempt_checks`] names are left out of
-//!   every Pod Security evaluation of that pod (enforce, audit and warn), and the exempted
-//!   violations are recorded in the audit annotation [`EXEMPTED`]
-//!   (`hostPorts (exemption "node-agents"), ...`), so they stay visible;
+//!   every Pod Security evaluation of that pod (enforce, audit and warn, and the existing-pods
+//!   check of a namespace relabel), and the exempted violations are recorded in the audit
+//!   annotation [`EXEMPTED`] (`hostPorts (exemption "node-agents"), ...`), so they stay
+//!   visible;
 //! * **findings** ([`Extension::findings`]): violations of other rules, each in a mode. For
 //!   a pod, an `enforce` finding denies it when Pod Security admits it (`403 Forbidden`,
 //!   `pods "x" is forbidden: violates <policy>: <details>`), as a workload's does not: it

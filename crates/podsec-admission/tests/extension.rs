@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use podsec_admission::config::{AdmissionConfig, load};
 use podsec_admission::decode::Namespace;
+use podsec_admission::decode::PodTemplate;
 use podsec_admission::extension::{Extension, Finding, PodContext};
 use podsec_admission::{
-    Admission, GroupVersionKind, GroupVersionResource, Mode, NoopRecorder, Operation, Request,
-    Response, StaticNamespaces, StaticPods,
+    Admission, GroupVersionKind, GroupVersionResource, ListedPod, Mode, NoopRecorder, Operation,
+    Request, Response, StaticNamespaces, StaticPods,
 };
 use podsec_policy::CheckId;
 use serde_json::value::RawValue;
@@ -75,6 +76,13 @@ fn namespace(name: &str, labels: &[(&str, &str)]) -> Namespace {
 }
 
 fn engine(extension: bool) -> Admission<StaticNamespaces, StaticPods, NoopRecorder> {
+    engine_with_pods(extension, StaticPods::default())
+}
+
+fn engine_with_pods(
+    extension: bool,
+    pods: StaticPods,
+) -> Admission<StaticNamespaces, StaticPods, NoopRecorder> {
     let config = AdmissionConfig::new(&load(CONFIG.as_bytes()).expect("config")).expect("valid");
     let namespaces: StaticNamespaces = [
         namespace(
@@ -103,7 +111,7 @@ fn engine(extension: bool) -> Admission<StaticNamespaces, StaticPods, NoopRecord
     ]
     .into_iter()
     .collect();
-    let engine = Admission::new(config, namespaces, StaticPods::default(), NoopRecorder);
+    let engine = Admission::new(config, namespaces, pods, NoopRecorder);
     let extension: Option<Arc<dyn Extension>> = extension.then(|| Arc::new(Fake) as _);
     engine.with_extension(extension)
 }
@@ -280,4 +288,54 @@ async fn findings_apply_in_privileged_and_exempt_namespaces() {
             answer(false, "Pod", namespace, &good).await
         );
     }
+}
+
+#[tokio::test]
+async fn exempted_checks_leave_the_namespace_relabel_warnings() {
+    let listed = |name: &str, labels: Value| ListedPod {
+        name: name.into(),
+        controller_uid: None,
+        pod: serde_json::from_value::<PodTemplate>(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"containers": [{"name": "c", "image": "ok/app",
+                                     "ports": [{"containerPort": 80, "hostPort": 80}]}]}
+        }))
+        .expect("a pod"),
+    };
+    let mut pods = StaticPods::default();
+    pods.insert("priv", listed("agent", json!({"host-ports": "allowed"})));
+    pods.insert("priv", listed("web", json!({})));
+    let namespace = |labels: Value| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "priv", "labels": labels}});
+    let mut relabel = request(
+        "Namespace",
+        "priv",
+        &namespace(json!({"pod-security.kubernetes.io/enforce": "baseline"})),
+    );
+    relabel.resource = GroupVersionResource {
+        group: String::new(),
+        version: "v1".into(),
+        resource: "namespaces".into(),
+    };
+    relabel.kind.group = String::new();
+    relabel.operation = Operation::Update;
+    relabel.old_object =
+        Some(RawValue::from_string(namespace(json!({})).to_string()).expect("json"));
+    let upstream = engine_with_pods(false, pods.clone())
+        .validate(&relabel)
+        .await;
+    assert_eq!(
+        upstream.warnings,
+        [
+            r#"existing pods in namespace "priv" violate the new PodSecurity enforce level "baseline:latest""#,
+            "agent (and 1 other pod): hostPort",
+        ]
+    );
+    let with = engine_with_pods(true, pods).validate(&relabel).await;
+    assert_eq!(
+        with.warnings,
+        [
+            r#"existing pods in namespace "priv" violate the new PodSecurity enforce level "baseline:latest""#,
+            "web: hostPort",
+        ]
+    );
 }

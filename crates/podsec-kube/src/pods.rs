@@ -84,6 +84,9 @@ struct LeanMeta {
     namespace: String,
     #[serde(deserialize_with = "annotations")]
     annotations: BTreeMap<String, String>,
+    /// Read by podsec's opt-in exemptions only (pod selectors).
+    #[serde(deserialize_with = "annotations")]
+    labels: BTreeMap<String, String>,
     #[serde(deserialize_with = "null_as_default")]
     owner_references: Vec<OwnerReference>,
 }
@@ -103,6 +106,7 @@ impl LeanPod {
             name,
             namespace,
             annotations,
+            labels,
             owner_references,
         } = self.metadata;
         let controller_uid = owner_references
@@ -117,7 +121,7 @@ impl LeanPod {
                     name,
                     namespace,
                     annotations,
-                    labels: Default::default(),
+                    labels,
                 },
                 spec: self.spec,
             },

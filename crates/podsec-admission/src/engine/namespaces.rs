@@ -1,8 +1,8 @@
 //! Namespace requests: label validation, the exempt-namespace warning, and the check of
 //! existing pods when the enforce policy gets stricter.
 
+use crate::extension::PodContext;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::time::Instant;
 
 use podsec_policy::model::PodSpec;
@@ -79,7 +79,7 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                 Response {
                     allowed: true,
                     warnings: self
-                        .check_existing_pods(request, &namespace.name, new_enforce)
+                        .check_existing_pods(request, &namespace, new_enforce)
                         .await,
                     ..Response::default()
                 }
@@ -97,13 +97,14 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
     }
 
     /// Evaluates the namespace's existing pods against the new enforce policy and returns
-    /// upstream's warnings.
+    /// upstream's warnings (an extension's exempted checks left out of each pod's).
     async fn check_existing_pods(
         &self,
         request: &Request,
-        namespace: &str,
+        namespace_object: &Namespace,
         enforce: LevelVersion,
     ) -> Vec<String> {
+        let namespace = namespace_object.name.as_str();
         let now = Instant::now();
         let mut budget = self.limits.time_budget;
         if let Some(deadline) = request.deadline {
@@ -128,12 +129,33 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
         let mut reasons: Vec<String> = Vec::new();
         // Per reasons string: smallest pod name and count.
         let mut groups: Vec<(&str, usize)> = Vec::new();
+        // With an extension, exemptions follow each pod's labels and service account: every
+        // pod is evaluated on its own.
+        let exempt_of = |pod: &ListedPod| {
+            self.extension.as_ref().map(|extension| {
+                extension.exempt_checks(&PodContext {
+                    request,
+                    namespace_labels: &namespace_object.labels,
+                    template: &pod.pod,
+                })
+            })
+        };
         for (i, pod) in pods.iter().enumerate() {
             let key = (&pod.pod.metadata.annotations, &pod.pod.spec);
-            let group = match reasons_by_content.entry(key) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => {
-                    let result = self.evaluate(enforce, &pod.pod);
+            let exempt = exempt_of(pod);
+            let cached = match &exempt {
+                None => reasons_by_content.get(&key).copied(),
+                Some(_) => None,
+            };
+            let group = match cached {
+                Some(group) => group,
+                None => {
+                    let result = match &exempt {
+                        None => self.evaluate(enforce, &pod.pod),
+                        Some(exempt) => {
+                            self.evaluate_exempting(enforce, &pod.pod, exempt, &mut Vec::new())
+                        }
+                    };
                     let group = if result.is_allowed() {
                         None
                     } else {
@@ -147,7 +169,10 @@ impl<N: NamespaceGetter, P: PodLister, R: Recorder> Admission<N, P, R> {
                             }
                         })
                     };
-                    *e.insert(group)
+                    if exempt.is_none() {
+                        reasons_by_content.insert(key, group);
+                    }
+                    group
                 }
             };
             if let Some(g) = group {
