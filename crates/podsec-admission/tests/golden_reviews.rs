@@ -2,7 +2,9 @@
 //! (`../shared/conformance/golden/admission`) through the engine, with the recorded
 //! namespaces and pods as the cluster state and the recorded configuration, and compares
 //! every response field (the uid excepted). Decode-error texts are Go-specific and are
-//! compared up to their fixed prefix.
+//! compared up to their fixed prefix. Every review is also answered by the same engine with
+//! an extension that matches nothing (podsec's opt-in policy hook present but selecting no
+//! pod): its answers must be the plain engine's, field for field.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use std::sync::Arc;
 
 use podsec_admission::config::{AdmissionConfig, load};
 use podsec_admission::decode::{Namespace, Object, PodTemplate, decode_object};
+use podsec_admission::extension::{Extension, Finding, PodContext};
 use podsec_admission::review::{decode_review, encode_review};
 use podsec_admission::{
     Admission, ListedPod, NoopRecorder, ResourceClass, StaticNamespaces, StaticPods,
@@ -38,6 +41,20 @@ struct PodMeta {
     name: String,
     #[serde(default, rename = "ownerReferences")]
     owner_references: Vec<OwnerRef>,
+}
+
+/// An opt-in policy extension that exempts nothing and finds nothing.
+#[derive(Debug)]
+struct Inert;
+
+impl Extension for Inert {
+    fn exempt_checks(&self, _: &PodContext<'_>) -> Vec<(podsec_policy::CheckId, String)> {
+        Vec::new()
+    }
+
+    fn findings(&self, _: &PodContext<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
 }
 
 fn listed_pod(json: &Value) -> ListedPod {
@@ -129,7 +146,16 @@ fn main() -> ExitCode {
             pods.insert(namespace, listed_pod(pod));
         }
     }
-    let engine = Arc::new(Admission::new(config, namespaces, pods, NoopRecorder));
+    let engine = Arc::new(Admission::new(
+        config.clone(),
+        namespaces.clone(),
+        pods.clone(),
+        NoopRecorder,
+    ));
+    let extension: Arc<dyn Extension> = Arc::new(Inert);
+    let extended =
+        Admission::new(config, namespaces, pods, NoopRecorder).with_extension(Some(extension));
+    let mut extension_mismatches = Vec::new();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -158,6 +184,13 @@ fn main() -> ExitCode {
             }
         );
         let response = runtime.block_on(engine.validate(&request));
+        let with_extension = runtime.block_on(extended.validate(&request));
+        if with_extension != response {
+            extension_mismatches.push(format!(
+                "line {}: with an inert extension {with_extension:?} != {response:?}",
+                line_no + 1
+            ));
+        }
         // The offline entry point must answer alike when the object decodes.
         if let Some(template) = decoded_template(&request) {
             let offline = runtime.block_on(engine.validate_decoded(&request, template.as_ref()));
@@ -192,6 +225,14 @@ fn main() -> ExitCode {
         "golden admission reviews: {} / {total} responses identical to upstream's webhook",
         total - failures.len()
     );
+    println!(
+        "  with an inert opt-in policy extension: {} / {total} responses identical",
+        total - extension_mismatches.len()
+    );
+    for mismatch in extension_mismatches.iter().take(5) {
+        println!("  EXTENSION MISMATCH {mismatch}");
+    }
+    failures.extend(extension_mismatches);
     for (class, (n, ok)) in &by_kind {
         println!("  {class:<32} {ok:>5} / {n}");
     }

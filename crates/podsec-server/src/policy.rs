@@ -151,9 +151,13 @@ where
     P: PodLister + 'static,
 {
     let policy = Arc::new(policy);
-    let extension: Arc<dyn Extension> = Arc::new(PolicyExtension::new(
-        Arc::clone(&policy),
-        Some(state.metrics().clone()),
-    ));
-    state.set_policy(Some(extension), mutation(&policy).map(Arc::new));
+    // Secure defaults alone do not touch validation: the engine stays without extension.
+    let validates = !policy.images.is_empty() || !policy.exemptions.is_empty();
+    let extension = validates.then(|| {
+        Arc::new(PolicyExtension::new(
+            Arc::clone(&policy),
+            Some(state.metrics().clone()),
+        )) as Arc<dyn Extension>
+    });
+    state.set_policy(extension, mutation(&policy).map(Arc::new));
 }
