@@ -524,3 +524,135 @@ async fn every_command_reads_a_live_cluster_as_its_snapshot() {
         fix.stderr
     );
 }
+
+/// The PodSecurityPolicies and annotated pods of `tests/data/psp`, as JSON objects.
+fn psp_objects() -> (Vec<Value>, Vec<Value>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/psp");
+    let text = std::fs::read_to_string(dir.join("policies.yaml")).expect("the policies");
+    let policies: Vec<Value> = serde_saphyr::from_multiple(&text).expect("the policies parse");
+    let text = std::fs::read_to_string(dir.join("pods.yaml")).expect("the pods");
+    let list: Value = serde_saphyr::from_str(&text).expect("the pods parse");
+    let pods = list["items"].as_array().expect("a List").clone();
+    (policies, pods)
+}
+
+/// `podsec psp --format json`'s report, without positions, its policies by name.
+fn psp_report(run: &Run) -> Value {
+    let mut report = run.json();
+    strip_positions(&mut report);
+    if let Some(policies) = report["policies"].as_array_mut() {
+        policies.sort_by_key(|p| p["name"].as_str().unwrap_or_default().to_owned());
+    }
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psp_reads_a_clusters_policies_and_pods_or_its_pods_and_policy_files() {
+    let scratch = Scratch::new();
+    let api = FakeApiServer::start().await;
+    let (policies, pods) = psp_objects();
+    for object in policies.iter().chain(&pods) {
+        api.add_object(object.clone());
+    }
+    let config = scratch.write("kubeconfig", &kubeconfig(&api.url()));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/psp");
+    let (policy_file, pod_file) = (
+        dir.join("policies.yaml").display().to_string(),
+        dir.join("pods.yaml").display().to_string(),
+    );
+    let offline = podsec("psp", &["--format", "json", &policy_file, &pod_file], &[]).await;
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    let expected = psp_report(&offline);
+    assert!(
+        expected["policies"]
+            .as_array()
+            .is_some_and(|p| p.len() == policies.len()),
+        "{expected}"
+    );
+    let live_args = [
+        "--kubeconfig",
+        config.as_str(),
+        "--context",
+        "stand-in",
+        "--page-size",
+        "2",
+        "--format",
+        "json",
+    ];
+
+    // Up to v1.24 the cluster serves its policies: pods and policies come from it.
+    let live = podsec("psp", &live_args, &[]).await;
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    assert_eq!(psp_report(&live), expected);
+    assert!(
+        api.count_requests(|r| r.contains("/apis/policy/v1beta1/podsecuritypolicies")) > 0,
+        "{:?}",
+        api.requests()
+    );
+    // Only pods and policies are listed: no workload kind is needed.
+    assert_eq!(api.count_requests(|r| r.contains("/apis/apps/")), 0);
+
+    // From v1.25 on it does not: the policies come from their manifests, and the cluster
+    // is not asked for them.
+    api.unserve("podsecuritypolicies");
+    let before = api.count_requests(|r| r.contains("podsecuritypolicies"));
+    let args: Vec<&str> = live_args
+        .iter()
+        .copied()
+        .chain(["--psp-file", policy_file.as_str()])
+        .collect();
+    let live = podsec("psp", &args, &[]).await;
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    assert_eq!(psp_report(&live), expected);
+    assert_eq!(
+        api.count_requests(|r| r.contains("podsecuritypolicies")),
+        before
+    );
+
+    // Without them, the report says why the policies are missing and still lists where
+    // each named policy's pods run.
+    let live = podsec("psp", &live_args, &[]).await;
+    assert_eq!(live.code, 2, "{}", live.stdout);
+    let report = live.json();
+    let problem = report["problems"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        problem.contains("does not serve podsecuritypolicies.policy (policy/v1beta1")
+            && problem.contains("--psp-file"),
+        "{report}"
+    );
+    let unknown: Vec<&str> = report["unknownPolicies"]
+        .as_array()
+        .expect("unknown policies")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    let mut named: Vec<&str> = pods
+        .iter()
+        .filter_map(|p| p["metadata"]["annotations"]["kubernetes.io/psp"].as_str())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert_eq!(unknown, named);
+    assert!(
+        live.stderr
+            .contains("does not serve podsecuritypolicies.policy"),
+        "{}",
+        live.stderr
+    );
+
+    // The policy files alone (no cluster, no pods) answer too.
+    let files_only = podsec(
+        "psp",
+        &["--format", "json", "--psp-file", &policy_file],
+        &[],
+    )
+    .await;
+    assert_eq!(files_only.code, 0, "{}", files_only.stderr);
+    let report = psp_report(&files_only);
+    assert_eq!(
+        report["policies"].as_array().map(Vec::len),
+        Some(policies.len())
+    );
+}

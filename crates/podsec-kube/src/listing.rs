@@ -40,6 +40,14 @@ impl Resource {
     }
 }
 
+/// Pods.
+pub const PODS: Resource = Resource {
+    group: "",
+    version: "v1",
+    plural: "pods",
+    kind: "Pod",
+};
+
 /// What the adoption commands read from a cluster, in listing order: namespaces first,
 /// then pods and every workload kind whose pod template Pod Security judges.
 pub const INVENTORY_RESOURCES: &[Resource] = &[
@@ -49,12 +57,7 @@ pub const INVENTORY_RESOURCES: &[Resource] = &[
         plural: "namespaces",
         kind: "Namespace",
     },
-    Resource {
-        group: "",
-        version: "v1",
-        plural: "pods",
-        kind: "Pod",
-    },
+    PODS,
     Resource {
         group: "apps",
         version: "v1",
@@ -104,6 +107,15 @@ pub const INVENTORY_RESOURCES: &[Resource] = &[
         kind: "PodTemplate",
     },
 ];
+
+/// PodSecurityPolicies (`policy/v1beta1`, cluster-scoped), which `podsec psp` also reads
+/// from a cluster: served up to Kubernetes v1.24, `404 NotFound` from v1.25 on.
+pub const PSP_RESOURCE: Resource = Resource {
+    group: "policy",
+    version: "v1beta1",
+    plural: "podsecuritypolicies",
+    kind: "PodSecurityPolicy",
+};
 
 /// Why a listing stopped.
 #[derive(Debug, thiserror::Error)]
@@ -278,7 +290,7 @@ mod tests {
 
     #[test]
     fn paths_and_api_versions() {
-        let pods = INVENTORY_RESOURCES[1];
+        let pods = PODS;
         assert_eq!(pods.list_path(), "/api/v1/pods");
         assert_eq!(pods.api_version(), "v1");
         let cronjobs = INVENTORY_RESOURCES

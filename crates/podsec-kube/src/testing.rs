@@ -12,7 +12,9 @@
 //!   replicationcontrollers and podtemplates (`/api/v1/<resource>`,
 //!   `/api/v1/namespaces/<ns>/<resource>`), deployments, replicasets, statefulsets and
 //!   daemonsets (`/apis/apps/v1/...`), jobs and cronjobs (`/apis/batch/v1/...`), and
-//!   `wgpolicyk8s.io/v1alpha2` policyreports (namespaced) and clusterpolicyreports: items in
+//!   `wgpolicyk8s.io/v1alpha2` policyreports (namespaced) and clusterpolicyreports, and
+//!   `policy/v1beta1` podsecuritypolicies (cluster-scoped; `unserve` them for a v1.25+
+//!   server): items in
 //!   namespace then name order, without `kind`/`apiVersion` (as the API server writes list
 //!   items). `?limit=N` pages the list: `metadata.continue` is an opaque token naming the
 //!   last item served, `metadata.remainingItemCount` counts what is left; a bad token is a
@@ -243,6 +245,13 @@ const SERVED: &[Served] = &[
         plural: "cronjobs",
         kind: "CronJob",
         namespaced: true,
+    },
+    Served {
+        group: "policy",
+        version: "v1beta1",
+        plural: "podsecuritypolicies",
+        kind: "PodSecurityPolicy",
+        namespaced: false,
     },
     Served {
         group: "wgpolicyk8s.io",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use podsec_kube::listing::{INVENTORY_RESOURCES, Resource};
 use podsec_policy::Version;
 
 use super::{Inventory, ReadOptions};
@@ -79,11 +80,17 @@ impl SourceArgs {
         }
     }
 
-    /// Reads the inventory: from the cluster, or from the paths.
+    /// Reads the inventory: from the cluster (its namespaces, pods and workloads), or from
+    /// the paths.
     pub fn load(&self) -> anyhow::Result<Inventory> {
+        self.load_resources(INVENTORY_RESOURCES)
+    }
+
+    /// As [`SourceArgs::load`], reading `resources` from a live cluster.
+    pub fn load_resources(&self, resources: &[Resource]) -> anyhow::Result<Inventory> {
         let default_namespace = self.namespace.as_deref().unwrap_or("default");
         if self.is_live() {
-            return super::cluster::load(self, default_namespace);
+            return super::cluster::load(self, resources, default_namespace);
         }
         if self.paths.is_empty() {
             anyhow::bail!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use podsec_kube::Connection;
-use podsec_kube::listing::{INVENTORY_RESOURCES, ListError, ListEvent, Resource, list_resource};
+use podsec_kube::listing::{ListError, ListEvent, PSP_RESOURCE, Resource, list_resource};
 
 use super::{Inventory, Origin, Problem, ReadOptions, SourceArgs};
 
@@ -18,13 +18,19 @@ pub const CLUSTER_FILE: &str = "cluster";
 const QPS: f32 = 50.0;
 const BURST: u32 = 100;
 
-/// Reads the namespaces, pods and workloads of the cluster `args` names.
-pub fn load(args: &SourceArgs, default_namespace: &str) -> anyhow::Result<Inventory> {
+/// Reads `resources` (in order) from the cluster `args` names: [`podsec_kube::listing::INVENTORY_RESOURCES`]
+/// for the namespaces, pods and workloads.
+pub fn load(
+    args: &SourceArgs,
+    resources: &[Resource],
+    default_namespace: &str,
+) -> anyhow::Result<Inventory> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let connection = connect(args).await?;
         read(
             &connection,
+            resources,
             args.page_size,
             args.read_options(),
             default_namespace,
@@ -54,12 +60,13 @@ pub async fn connect(args: &SourceArgs) -> anyhow::Result<Connection> {
     .map_err(anyhow::Error::from)
 }
 
-/// Lists every resource of [`INVENTORY_RESOURCES`] through `connection`, `page_size`
-/// objects per request. A resource the user may not list, or the server does not serve,
+/// Lists every resource of `resources` through `connection`, `page_size` objects per
+/// request. A resource the user may not list, or the server does not serve,
 /// is a warning on standard error and a [`Problem`]; anything else that fails the listing
 /// (the server unreachable, another API error) is an error naming the server.
 pub async fn read(
     connection: &Connection,
+    resources: &[Resource],
     page_size: u32,
     options: ReadOptions,
     default_namespace: &str,
@@ -70,7 +77,7 @@ pub async fn read(
     };
     let mut inventory = Inventory::new(origin, default_namespace);
     let mut next_doc = 0;
-    for resource in INVENTORY_RESOURCES {
+    for resource in resources {
         let start = (inventory.marks(), next_doc);
         let mut listed = 0usize;
         let result = list_resource(
@@ -81,9 +88,13 @@ pub async fn read(
                 ListEvent::Page(items) => {
                     for value in items {
                         let marks = inventory.marks();
+                        // A policy is read whole (and policies are few).
+                        let whole = (*resource == PSP_RESOURCE).then(|| value.clone());
                         let results = podsec_manifest::decode_value(value, 0);
                         let count = results.len();
-                        inventory.add(CLUSTER_FILE, results, options, Vec::new);
+                        inventory.add(CLUSTER_FILE, results, options, || {
+                            whole.into_iter().collect()
+                        });
                         inventory.shift_docs(marks, next_doc);
                         next_doc += count;
                     }
@@ -102,7 +113,14 @@ pub async fn read(
         match result {
             Ok(_) => {}
             Err(err) if err.is_partial() => {
-                let message = format!("cannot list {}: {err}", what(resource));
+                let message = match err {
+                    ListError::NotServed { .. } if *resource == PSP_RESOURCE => format!(
+                        "the API server does not serve {} ({}; Kubernetes removed PodSecurityPolicy in v1.25): give the policies' manifests with --psp-file",
+                        what(resource),
+                        resource.api_version()
+                    ),
+                    _ => format!("cannot list {}: {err}", what(resource)),
+                };
                 progress.warn(&message);
                 inventory.problems.push(Problem {
                     file: CLUSTER_FILE.to_owned(),

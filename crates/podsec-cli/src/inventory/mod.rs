@@ -9,7 +9,7 @@
 pub mod args;
 pub mod cluster;
 mod group;
-mod manifests;
+pub mod manifests;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -32,18 +32,22 @@
 //! compliant in every probe: the answer is about what the policy itself lets through.
 //!
 //! Given pods (a snapshot or a cluster), their `kubernetes.io/psp` annotation says which
-//! policy admitted them: each policy lists the namespaces of the pods it covered.
+//! policy admitted them: each policy lists the namespaces of the pods it covered. A live
+//! cluster gives its pods and, up to Kubernetes v1.24, its policies; `--psp-file` adds
+//! policies kept as manifests (a v1.25+ cluster's pods still carry the annotation).
 
 pub mod probes;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use clap::Args;
+use podsec_kube::listing::{PODS, PSP_RESOURCE, Resource};
 use podsec_policy::{Level, Registry, Version};
 use serde::Serialize;
 
 use crate::diff::{OutputFormat, plural};
-use crate::inventory::{Inventory, ObjectRef, Problem, RawObject, SourceArgs};
+use crate::inventory::{Inventory, ObjectRef, Problem, RawObject, SourceArgs, manifests};
 
 /// `podsec psp`'s flags.
 #[derive(Debug, Args)]
@@ -58,6 +62,12 @@ pub struct PspArgs {
     /// Where the objects come from.
     #[command(flatten)]
     pub source: SourceArgs,
+
+    /// PodSecurityPolicy manifests (files or directories) read besides the source: the
+    /// policies kept in version control, for a cluster (or a snapshot) whose pods still
+    /// name them. With a live cluster, policies are then not listed from it.
+    #[arg(long = "psp-file", value_name = "PATH")]
+    pub psp_files: Vec<PathBuf>,
 }
 
 /// The level a policy maps to over a range of versions.
@@ -344,10 +354,41 @@ fn count(report: &Report, level: &str) -> usize {
     report.policies.iter().filter(|p| p.level == level).count()
 }
 
+/// The policies and the pods: from the source (a live cluster's pods, and its
+/// PodSecurityPolicies unless `--psp-file`), plus the policies of `--psp-file`.
+fn load(args: &PspArgs) -> anyhow::Result<Inventory> {
+    let source = &args.source;
+    let files = || {
+        manifests::load(
+            &args.psp_files,
+            source.read_options(),
+            source.namespace.as_deref().unwrap_or("default"),
+        )
+    };
+    let mut inventory = if source.is_live() {
+        let resources: &[Resource] = if args.psp_files.is_empty() {
+            &[PODS, PSP_RESOURCE]
+        } else {
+            &[PODS]
+        };
+        source.load_resources(resources)?
+    } else if source.paths.is_empty() && !args.psp_files.is_empty() {
+        return Ok(files());
+    } else {
+        source.load()?
+    };
+    if !args.psp_files.is_empty() {
+        let files = files();
+        inventory.policies.extend(files.policies);
+        inventory.problems.extend(files.problems);
+    }
+    Ok(inventory)
+}
+
 /// Runs `podsec psp`; the exit status: 0, or 2 when something could not be read.
 pub fn run(args: &PspArgs) -> anyhow::Result<u8> {
     let registry = crate::diff::registry(args.source.kube_version)?;
-    let inventory = args.source.load()?;
+    let inventory = load(args)?;
     if inventory.policies.is_empty() && inventory.problems.is_empty() {
         anyhow::bail!("no PodSecurityPolicy (policy/v1beta1) in the inputs");
     }
