@@ -3,11 +3,12 @@
 //! `PodSecurityConfiguration`), the reports against the PolicyReport CRD's fields, exit
 //! statuses, exemptions and label errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use serde_json::Value;
+use support::{Run, Scratch, command, root, run};
+
+mod support;
 
 /// A fixed `SOURCE_DATE_EPOCH` (2026-01-01T00:00:00Z): reproducible timestamps.
 const EPOCH: &str = "1767225600";
@@ -15,67 +16,23 @@ const EPOCH: &str = "1767225600";
 const CONFIG: &str = "examples/cluster/podsecurity-config.yaml";
 const DEMO: &str = "snapshots/demo-cluster.yaml";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `podsec audit <args>` in `dir`, without `PODSEC_*` variables from the environment.
+/// `podsec audit <args>` in `dir`, at a fixed time.
 fn audit_in(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") || key == "KUBECONFIG" {
-            command.env_remove(key);
-        }
-    }
-    let output = command
+    run(command(dir)
         .arg("audit")
         .args(args)
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+        .env("SOURCE_DATE_EPOCH", EPOCH))
 }
 
 /// `podsec audit <args>` at the repository's root.
 fn audit(args: &[&str]) -> Run {
-    audit_in(&repository(), args)
+    audit_in(&root(), args)
 }
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// `podsec audit <args> manifest.yaml` on `text` in a scratch directory.
 fn audit_text(args: &[&str], text: &str) -> Run {
-    let dir = std::env::temp_dir().join(format!(
-        "podsec-audit-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    std::fs::write(dir.join("manifest.yaml"), text).expect("write");
-    let mut all = args.to_vec();
-    all.push("manifest.yaml");
-    let run = audit_in(&dir, &all);
-    let _ = std::fs::remove_dir_all(&dir);
-    run
+    let dir = Scratch::with(&[("manifest.yaml", text)]);
+    audit_in(&dir, &[args, &["manifest.yaml"]].concat())
 }
 
 /// Every format on `inputs`, with and without the example configuration, as snapshots
@@ -368,7 +325,7 @@ spec:
 "
     );
     let with = audit_text(
-        &["--config", &repository().join(CONFIG).display().to_string()],
+        &["--config", &root().join(CONFIG).display().to_string()],
         &text,
     );
     assert_eq!(with.code, 0, "{}", with.stdout);

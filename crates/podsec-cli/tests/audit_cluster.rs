@@ -4,95 +4,33 @@
 //! paginated listing, forbidden kinds, expired continue tokens, an unreachable server,
 //! context selection and `--apply`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use podsec_kube::testing::FakeApiServer;
 use serde_json::{Value, json};
+use support::{Run, Scratch, command, root, run};
+
+mod support;
 
 const EPOCH: &str = "1767225600";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "podsec-audit-cluster-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `podsec audit <args>` (in a thread of its own: the stand-in keeps serving), with
-/// `env` set and no kubeconfig from the environment.
+/// `env` set.
 async fn audit(args: &[&str], env: &[(&str, &str)]) -> Run {
     podsec("audit", args, env).await
 }
 
-/// `podsec <command> <args>`, as [`audit`] runs it.
+/// `podsec <command> <args>`, as [`audit`] runs it, at a fixed time.
 async fn podsec(command_name: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let command_name = command_name.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PODSEC_") || key == "KUBECONFIG" {
-                command.env_remove(key);
-            }
-        }
-        command.env("HOME", std::env::temp_dir().join("podsec-no-home"));
-        command.envs(env);
-        let output = command
-            .arg(&command_name)
-            .args(&args)
-            .env("SOURCE_DATE_EPOCH", EPOCH)
-            .stdin(Stdio::null())
-            .output()
-            .expect("podsec runs");
-        Run {
-            code: output.status.code().expect("exit code"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-        }
-    })
-    .await
-    .expect("the command's thread")
+    let mut command = command(&root());
+    command
+        .arg(command_name)
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .envs(env.iter().copied());
+    tokio::task::spawn_blocking(move || run(&mut command))
+        .await
+        .expect("the command's thread")
 }
 
 /// A kubeconfig whose current context `broken` points nowhere, and whose context

@@ -2,10 +2,12 @@
 //! `podsec serve --policy` judges it (image rules, fine-grained exemptions), and nothing
 //! changes without the flag.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
+use support::{Scratch, podsec_in};
+
+mod support;
 
 const MANIFESTS: &str = "apiVersion: v1
 kind: Namespace
@@ -48,29 +50,14 @@ exemptions:
   podSelector: {matchLabels: {app: node-agent}}
 ";
 
-fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("podsec-check-policy-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).expect("write");
-    }
-    dir
-}
-
 /// `podsec check --format json <args> manifests.yaml` in `dir`: (exit code, results by
 /// name, stderr).
-fn check(dir: &PathBuf, args: &[&str]) -> (i32, Vec<(String, Value)>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_podsec"))
-        .current_dir(dir)
-        .env_remove("PODSEC_POLICY")
-        .args(["check", "--format", "json"])
-        .args(args)
-        .arg("manifests.yaml")
-        .output()
-        .expect("podsec runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let results = serde_json::from_str::<Value>(&stdout)
+fn check(dir: &Path, args: &[&str]) -> (i32, Vec<(String, Value)>, String) {
+    let run = podsec_in(
+        dir,
+        &[&["check", "--format", "json"], args, &["manifests.yaml"]].concat(),
+    );
+    let results = serde_json::from_str::<Value>(&run.stdout)
         .ok()
         .and_then(|report| report["results"].as_array().cloned())
         .unwrap_or_default()
@@ -82,11 +69,7 @@ fn check(dir: &PathBuf, args: &[&str]) -> (i32, Vec<(String, Value)>, String) {
             )
         })
         .collect();
-    (
-        output.status.code().unwrap_or(-1),
-        results,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (run.code, results, run.stderr)
 }
 
 fn find<'a>(results: &'a [(String, Value)], name: &str) -> &'a Value {
@@ -95,10 +78,7 @@ fn find<'a>(results: &'a [(String, Value)], name: &str) -> &'a Value {
 
 #[test]
 fn check_applies_the_policy_as_serve_does() {
-    let dir = scratch(
-        "apply",
-        &[("manifests.yaml", MANIFESTS), ("policy.yaml", POLICY)],
-    );
+    let dir = Scratch::with(&[("manifests.yaml", MANIFESTS), ("policy.yaml", POLICY)]);
     let (code, with, stderr) = check(&dir, &["--policy", "policy.yaml"]);
     assert_eq!(code, 1, "{stderr}");
     let untrusted = find(&with, "untrusted");
@@ -125,16 +105,12 @@ fn check_applies_the_policy_as_serve_does() {
     assert_eq!(find(&without, "untrusted")["allowed"], true);
     assert_eq!(find(&without, "agent")["allowed"], false);
     assert_eq!(find(&without, "web")["warnings"], Value::Array(Vec::new()));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn an_invalid_policy_names_its_file_and_field() {
     let bad = POLICY.replace("[hostPorts]", "[hostPort]");
-    let dir = scratch(
-        "invalid",
-        &[("manifests.yaml", MANIFESTS), ("bad.yaml", &bad)],
-    );
+    let dir = Scratch::with(&[("manifests.yaml", MANIFESTS), ("bad.yaml", &bad)]);
     let (code, _, stderr) = check(&dir, &["--policy", "bad.yaml"]);
     assert_eq!(code, 2);
     assert!(
@@ -144,5 +120,4 @@ fn an_invalid_policy_names_its_file_and_field() {
     let (code, _, stderr) = check(&dir, &["--policy", "bad.yaml", "--level", "baseline"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--policy"), "{stderr}");
-    let _ = std::fs::remove_dir_all(dir);
 }

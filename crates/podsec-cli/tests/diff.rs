@@ -1,44 +1,10 @@
 //! `podsec diff`: what changes between two policy versions.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use podsec_policy::{Level, Registry, Version};
 use serde_json::Value;
+use support::{Scratch, podsec, root};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `podsec <args>` from the project root, without `PODSEC_*` variables.
-fn podsec(args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr))
-}
+mod support;
 
 const PINS: &str = "crates/podsec-cli/tests/data/diff/version-pins.yaml";
 const DEMO: &str = "snapshots/demo-cluster.yaml";
@@ -66,7 +32,7 @@ fn moving_the_pins_classifies_every_change() {
         "diff", "--from", "v1.21", "--to", "v1.34", "--format", "json", PINS,
     ]);
     assert_eq!(run.code, 1);
-    let report = json_of(&run);
+    let report = run.json();
     assert_eq!(
         changes(&report),
         [
@@ -84,7 +50,7 @@ fn messages_are_the_registrys() {
     let run = podsec(&[
         "diff", "--from", "v1.21", "--to", "v1.34", "--format", "json", PINS,
     ]);
-    let report = json_of(&run);
+    let report = run.json();
     let toolbox = &report["results"][3];
     assert_eq!(toolbox["name"], "toolbox");
     // The same pod, evaluated by the library directly.
@@ -131,7 +97,7 @@ fn kube_version_decides_what_latest_means() {
         "json",
         PINS,
     ]);
-    let report = json_of(&run);
+    let report = run.json();
     assert_eq!(report["toEffective"], "v1.33");
     assert!(
         !changes(&report)
@@ -142,7 +108,7 @@ fn kube_version_decides_what_latest_means() {
         "diff", "--from", "v1.21", "--to", "latest", "--format", "json", PINS,
     ]);
     assert!(
-        changes(&json_of(&run))
+        changes(&run.json())
             .iter()
             .any(|(name, _)| name == "edge-proxy")
     );
@@ -189,8 +155,8 @@ fn errors_exit_two() {
 
 #[test]
 fn config_defaults_and_exemptions_decide_unlabelled_namespaces() {
-    let dir = std::env::temp_dir().join(format!("podsec-diff-{}-config", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let scratch = Scratch::new();
+    let dir = scratch.path();
     let config = dir.join("config.yaml");
     std::fs::write(
         &config,
@@ -204,11 +170,10 @@ exemptions: {namespaces: [kube-system]}
     let args = [
         "diff", "--from", "v1.0", "--to", "latest", "--format", "json", DEMO,
     ];
-    let without = json_of(&podsec(&args));
+    let without = podsec(&args).json();
     let mut with_config = args.to_vec();
     with_config.extend(["--config", config.to_str().expect("UTF-8 path")]);
-    let with = json_of(&podsec(&with_config));
-    let _ = std::fs::remove_dir_all(&dir);
+    let with = podsec(&with_config).json();
     // Without a configuration, unlabelled namespaces are privileged: nothing to compare.
     assert_eq!(without["summary"]["privileged"], 8);
     assert_eq!(without["summary"]["exempt"], 0);
@@ -292,9 +257,8 @@ spec:
         "json",
         file.to_str().expect("UTF-8 path"),
     ]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    let report = json_of(&run);
+    let report = run.json();
     assert_eq!(
         changes(&report),
         [("site-old-x1".to_owned(), "newly-denied".to_owned())]

@@ -2,57 +2,23 @@
 //! (snapshots), `git apply` of the diff, `--write` and idempotence, JSON patches that give
 //! the same objects as the edited text, kustomize overlays, `--only-unset`, errors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use support::{Scratch, podsec_in, root};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn podsec(args: &[&str], dir: &Path) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+mod support;
 
 /// A scratch directory holding copies of `files` (paths relative to the crate).
-fn scratch(files: &[&str]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "podsec-fix-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch");
+fn scratch(files: &[&str]) -> Scratch {
+    let dir = Scratch::new();
     for file in files {
         let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let name = from.file_name().expect("name");
         std::fs::copy(&from, dir.join(name)).expect("copy");
     }
     dir
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 const STYLES: &str = "tests/fixtures/fix/styles.yaml";
@@ -68,7 +34,7 @@ fn values(text: &str) -> Vec<Value> {
 
 #[test]
 fn diff_of_the_examples() {
-    let run = podsec(&["fix", "--level", "restricted", "examples"], &workspace());
+    let run = podsec_in(&root(), &["fix", "--level", "restricted", "examples"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     insta::assert_snapshot!("examples_diff", run.stdout);
     insta::assert_snapshot!("examples_notes", run.stderr);
@@ -77,7 +43,7 @@ fn diff_of_the_examples() {
 #[test]
 fn diff_keeps_comments_quoting_flow_style_and_json() {
     let dir = scratch(&[STYLES]);
-    let run = podsec(&["fix", "--level", "restricted:v1.30", "styles.yaml"], &dir);
+    let run = podsec_in(&dir, &["fix", "--level", "restricted:v1.30", "styles.yaml"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     insta::assert_snapshot!("styles_diff", run.stdout);
     insta::assert_snapshot!("styles_notes", run.stderr);
@@ -112,7 +78,8 @@ fn diff_keeps_comments_quoting_flow_style_and_json() {
     let applied = std::fs::read_to_string(dir.join("styles.yaml")).expect("file");
     // The same text as --write gives.
     let dir2 = scratch(&[STYLES]);
-    let write = podsec(
+    let write = podsec_in(
+        &dir2,
         &[
             "fix",
             "--level",
@@ -120,19 +87,19 @@ fn diff_keeps_comments_quoting_flow_style_and_json() {
             "--write",
             "styles.yaml",
         ],
-        &dir2,
     );
     assert_eq!(write.code, 1);
     assert_eq!(write.stdout, "");
     let written = std::fs::read_to_string(dir2.join("styles.yaml")).expect("file");
     assert_eq!(applied, written);
     // Fixing again changes nothing, and podsec check agrees on what is left.
-    let again = podsec(
-        &["fix", "--level", "restricted:v1.30", "styles.yaml"],
+    let again = podsec_in(
         &dir2,
+        &["fix", "--level", "restricted:v1.30", "styles.yaml"],
     );
     assert_eq!((again.code, again.stdout.as_str()), (1, ""));
-    let check = podsec(
+    let check = podsec_in(
+        &dir2,
         &[
             "check",
             "--level",
@@ -143,7 +110,6 @@ fn diff_keeps_comments_quoting_flow_style_and_json() {
             "json",
             "styles.yaml",
         ],
-        &dir2,
     );
     let results = check.stdout.parse::<Value>().expect("json")["results"].clone();
     let denied: Vec<&str> = results
@@ -154,15 +120,14 @@ fn diff_keeps_comments_quoting_flow_style_and_json() {
         .map(|r| r["name"].as_str().expect("name"))
         .collect();
     assert_eq!(denied, ["node-debugger"]);
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&dir2);
 }
 
 #[test]
 fn json_patches_give_the_objects_of_the_edited_text() {
     let dir = scratch(&[STYLES]);
     let original = std::fs::read_to_string(dir.join("styles.yaml")).expect("file");
-    let run = podsec(
+    let run = podsec_in(
+        &dir,
         &[
             "fix",
             "--level",
@@ -171,7 +136,6 @@ fn json_patches_give_the_objects_of_the_edited_text() {
             "patch",
             "styles.yaml",
         ],
-        &dir,
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let patches: Value = serde_json::from_str(&run.stdout).expect("json");
@@ -181,7 +145,8 @@ fn json_patches_give_the_objects_of_the_edited_text() {
         let ops: json_patch::Patch = serde_json::from_value(entry["patch"].clone()).expect("ops");
         json_patch::patch(&mut objects[doc], &ops).expect("patch applies");
     }
-    podsec(
+    podsec_in(
+        &dir,
         &[
             "fix",
             "--level",
@@ -189,7 +154,6 @@ fn json_patches_give_the_objects_of_the_edited_text() {
             "--write",
             "styles.yaml",
         ],
-        &dir,
     );
     let edited = std::fs::read_to_string(dir.join("styles.yaml")).expect("file");
     assert_eq!(values(&edited), objects);
@@ -204,13 +168,13 @@ fn json_patches_give_the_objects_of_the_edited_text() {
         .map(|u| u["check"].as_str().expect("check"))
         .collect();
     assert_eq!(checks, ["hostNamespaces", "runAsNonRoot", "runAsUser"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn kustomize_overlay() {
     let dir = scratch(&[STYLES]);
-    let run = podsec(
+    let run = podsec_in(
+        &dir,
         &[
             "fix",
             "--level",
@@ -221,14 +185,14 @@ fn kustomize_overlay() {
             "overlay",
             "styles.yaml",
         ],
-        &dir,
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let read = |name: &str| std::fs::read_to_string(dir.join("overlay").join(name)).expect(name);
     insta::assert_snapshot!("kustomization", read("kustomization.yaml"));
     insta::assert_snapshot!("kustomize_deployment", read("deployment-shop-web.yaml"));
     // Printed when no directory is given: the same texts.
-    let printed = podsec(
+    let printed = podsec_in(
+        &dir,
         &[
             "fix",
             "--level",
@@ -237,16 +201,15 @@ fn kustomize_overlay() {
             "kustomize",
             "styles.yaml",
         ],
-        &dir,
     );
     assert!(printed.stdout.contains(&read("deployment-shop-web.yaml")));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn only_unset_never_changes_explicit_values() {
     let dir = scratch(&[STYLES]);
-    let run = podsec(
+    let run = podsec_in(
+        &dir,
         &[
             "fix",
             "--level",
@@ -256,7 +219,6 @@ fn only_unset_never_changes_explicit_values() {
             "json",
             "styles.yaml",
         ],
-        &dir,
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).expect("json");
@@ -289,13 +251,12 @@ fn only_unset_never_changes_explicit_values() {
                 && u["why"].as_str().expect("why").contains("explicit")),
         "{flow}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn passing_objects_are_left_alone() {
     let dir = scratch(&[STYLES]);
-    let run = podsec(&["fix", "--level", "privileged", "styles.yaml"], &dir);
+    let run = podsec_in(&dir, &["fix", "--level", "privileged", "styles.yaml"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
     assert_eq!(
         run.stderr,
@@ -305,10 +266,10 @@ fn passing_objects_are_left_alone() {
 
 #[test]
 fn a_live_cluster_is_an_error() {
-    let run = podsec(&["fix", "--level", "baseline", "--cluster"], &workspace());
+    let run = podsec_in(&root(), &["fix", "--level", "baseline", "--cluster"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not a live cluster"), "{}", run.stderr);
-    let run = podsec(&["fix", "--level", "strict", "examples"], &workspace());
+    let run = podsec_in(&root(), &["fix", "--level", "strict", "examples"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--level"), "{}", run.stderr);
 }

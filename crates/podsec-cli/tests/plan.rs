@@ -7,58 +7,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::{Run, Scratch, podsec_in, root};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-/// `podsec plan <args>` in `dir`, without `PODSEC_*` variables.
+/// `podsec plan <args>` in `dir`.
 fn plan_in(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .arg("plan")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
+    podsec_in(dir, &[&["plan"], args].concat())
 }
 
 fn plan(args: &[&str]) -> Run {
     plan_in(&root(), args)
-}
-
-/// A scratch directory holding `files`.
-fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podsec-plan-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).expect("write");
-    }
-    dir
 }
 
 fn namespace<'a>(plan: &'a Value, name: &str) -> &'a Value {
@@ -188,7 +147,7 @@ metadata: {name: fine, namespace: apps}
 spec:
   containers: [{name: c, image: nginx}]
 ";
-    let dir = scratch("baseline", &[("pods.yaml", pods)]);
+    let dir = Scratch::with(&[("pods.yaml", pods)]);
     let plan = plan_in(
         &dir,
         &["pods.yaml", "--kube-version", "v1.30", "--format", "json"],
@@ -232,7 +191,7 @@ metadata:
     pod-security.kubernetes.io/warn: restricted
     pod-security.kubernetes.io/warn-version: v1.30
 ";
-    let dir = scratch("done", &[("ns.yaml", text)]);
+    let dir = Scratch::with(&[("ns.yaml", text)]);
     let plan = plan_in(
         &dir,
         &["ns.yaml", "--kube-version", "v1.30", "--format", "json"],
@@ -266,7 +225,7 @@ exemptions:
   usernames: [system:serviceaccount:ci:runner]
   runtimeClasses: [kata]
 ";
-    let dir = scratch("config", &[("config.yaml", config)]);
+    let dir = Scratch::with(&[("config.yaml", config)]);
     let run = plan_in(
         &dir,
         &[
@@ -312,7 +271,7 @@ spec:
 
 #[test]
 fn html_escapes_names_and_fetches_nothing() {
-    let dir = scratch("html", &[("hostile.yaml", HOSTILE)]);
+    let dir = Scratch::with(&[("hostile.yaml", HOSTILE)]);
     let run = plan_in(&dir, &["hostile.yaml", "--format", "html"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let page = run.stdout;
@@ -332,7 +291,7 @@ fn html_escapes_names_and_fetches_nothing() {
 
 #[test]
 fn output_file() {
-    let dir = scratch("output", &[("hostile.yaml", HOSTILE)]);
+    let dir = Scratch::with(&[("hostile.yaml", HOSTILE)]);
     let run = plan_in(
         &dir,
         &["hostile.yaml", "--format", "html", "-o", "plan.html"],
@@ -411,7 +370,7 @@ fn section_tag<'a>(dom: &'a str, name: &str) -> &'a str {
 #[test]
 fn html_renders_in_headless_chromium() {
     let Some(chromium) = chromium() else { return };
-    let dir = scratch("chromium", &[("hostile.yaml", HOSTILE)]);
+    let dir = Scratch::with(&[("hostile.yaml", HOSTILE)]);
     let demo = root().join("snapshots/demo-cluster.yaml");
     let run = plan_in(
         &dir,
@@ -490,5 +449,4 @@ fn html_renders_in_headless_chromium() {
     }
     assert!(!dom.contains("http://") && !dom.contains("https://"));
     assert!(!dom.contains("url("));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,56 +1,19 @@
 //! `podsec psp`: PodSecurityPolicies mapped to Pod Security levels through probe pods.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::Value;
+use support::{Scratch, podsec};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `podsec <args>` from the project root, without `PODSEC_*` variables.
-fn podsec(args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr))
-}
+mod support;
 
 const POLICIES: &str = "crates/podsec-cli/tests/data/psp/policies.yaml";
 const PODS: &str = "crates/podsec-cli/tests/data/psp/pods.yaml";
 
 /// `podsec psp --format json` on one policy written to a scratch file.
-fn one(name: &str, policy: &str) -> (i32, Value) {
-    let dir = std::env::temp_dir().join(format!("podsec-psp-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("test data");
-    let file = dir.join("psp.yaml");
-    std::fs::write(&file, policy).expect("test data");
-    let run = podsec(&["psp", "--format", "json", file.to_str().expect("test data")]);
-    let _ = std::fs::remove_dir_all(&dir);
-    (run.code, json_of(&run))
+fn one(policy: &str) -> (i32, Value) {
+    let scratch = Scratch::new();
+    let file = scratch.write("psp.yaml", policy);
+    let run = podsec(&["psp", "--format", "json", &file]);
+    (run.code, run.json())
 }
 
 /// A policy admitting nothing beyond baseline, plus `extra` spec lines.
@@ -96,7 +59,7 @@ fn realistic_policies_text_and_json() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("psp_policies_text", run.stdout);
     let run = podsec(&["psp", "--format", "json", POLICIES, PODS]);
-    let report = json_of(&run);
+    let report = run.json();
     let levels: Vec<(&str, &str)> = report["policies"]
         .as_array()
         .unwrap()
@@ -121,7 +84,7 @@ fn realistic_policies_text_and_json() {
 
 #[test]
 fn each_field_blocks_what_its_probe_fails() {
-    let (code, report) = one("tight", &policy(""));
+    let (code, report) = one(&policy(""));
     assert_eq!(code, 0);
     // Only the runAsUser rule: a non-zero runAsUser without runAsNonRoot passes the PSP.
     assert_eq!(report["policies"][0]["level"], "baseline");
@@ -134,10 +97,9 @@ fn each_field_blocks_what_its_probe_fails() {
         )]
     );
 
-    let (_, report) = one(
-        "host",
-        &policy("  hostNetwork: true\n  hostPorts: [{min: 8000, max: 8080}]\n"),
-    );
+    let (_, report) = one(&policy(
+        "  hostNetwork: true\n  hostPorts: [{min: 8000, max: 8080}]\n",
+    ));
     assert_eq!(report["policies"][0]["level"], "privileged");
     let found = blockers(&report);
     assert!(
@@ -151,7 +113,7 @@ fn each_field_blocks_what_its_probe_fails() {
     let host = &report["policies"][0]["blockers"][0];
     assert_eq!(host["checks"][0], "hostNamespaces");
 
-    let (_, report) = one("unconfined", &policy("").replace(
+    let (_, report) = one(&policy("").replace(
         "allowedProfileNames: runtime/default\n    seccomp.security.alpha.kubernetes.io/defaultProfileName",
         "allowedProfileNames: runtime/default,unconfined\n    seccomp.security.alpha.kubernetes.io/defaultProfileName",
     ));
@@ -166,10 +128,9 @@ fn each_field_blocks_what_its_probe_fails() {
 fn levels_by_version() {
     // net.ipv4.tcp_keepalive_time is a safe sysctl since v1.29; container_engine_t an
     // allowed SELinux type since v1.31.
-    let (_, report) = one(
-        "sysctl",
-        &policy("  allowedUnsafeSysctls: [net.ipv4.tcp_keepalive_time]\n"),
-    );
+    let (_, report) = one(&policy(
+        "  allowedUnsafeSysctls: [net.ipv4.tcp_keepalive_time]\n",
+    ));
     let versions = &report["policies"][0]["versions"];
     assert_eq!(versions[0]["level"], "privileged");
     assert_eq!(versions[0]["to"], "v1.28");
@@ -177,10 +138,7 @@ fn levels_by_version() {
     assert_eq!(versions[1]["level"], "baseline");
     assert_eq!(versions[1]["to"], "latest");
 
-    let (_, report) = one(
-        "selinux",
-        &policy("").replace("type: container_t", "type: container_engine_t"),
-    );
+    let (_, report) = one(&policy("").replace("type: container_t", "type: container_engine_t"));
     let versions = &report["policies"][0]["versions"];
     assert_eq!(versions[1]["from"], "v1.31");
     assert_eq!(versions[1]["level"], "baseline");
@@ -188,10 +146,8 @@ fn levels_by_version() {
 
 #[test]
 fn bad_fields_are_named() {
-    let (code, report) = one(
-        "bad",
-        &policy("").replace("volumes: [configMap, secret]", "volumes: configMap"),
-    );
+    let (code, report) =
+        one(&policy("").replace("volumes: [configMap, secret]", "volumes: configMap"));
     assert_eq!(code, 2);
     let message = report["problems"][0]["message"].as_str().unwrap();
     assert_eq!(
@@ -205,10 +161,7 @@ fn bad_fields_are_named() {
             .ends_with("psp.yaml")
     );
 
-    let (code, report) = one(
-        "unknown",
-        &policy("").replace("[configMap, secret]", "[configMap, hostpath]"),
-    );
+    let (code, report) = one(&policy("").replace("[configMap, secret]", "[configMap, hostpath]"));
     assert_eq!(code, 2);
     assert!(
         report["problems"][0]["message"]

@@ -2,63 +2,20 @@
 //! labels to set and the next level's blockers (snapshots on the demo cluster and the
 //! examples, and behaviour on small inputs).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
+use support::{Run, Scratch, podsec_in, root};
 
-/// The workspace root: inputs are named relative to it, as a user in a checkout would.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-/// `podsec recommend <args>` in `dir`, without `PODSEC_*` variables.
+/// `podsec recommend <args>` in `dir`.
 fn recommend_in(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .arg("recommend")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
+    podsec_in(dir, &[&["recommend"], args].concat())
 }
 
 fn recommend(args: &[&str]) -> Run {
     recommend_in(&root(), args)
-}
-
-/// A scratch directory holding `files`.
-fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podsec-recommend-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).expect("write");
-    }
-    dir
 }
 
 fn namespace<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -202,7 +159,7 @@ spec:
 #[test]
 fn a_level_passing_at_older_versions_says_so() {
     // Restricted requires a seccomp profile since v1.19: before, this pod passes it.
-    let dir = scratch("seccomp", &[("pod.yaml", SECCOMP_ONLY)]);
+    let dir = Scratch::with(&[("pod.yaml", SECCOMP_ONLY)]);
     let report = recommend_in(&dir, &["pod.yaml", "--format", "json"]).json();
     let pod = workload(&report, "Pod", "almost");
     assert_eq!(pod["strictest"], "baseline");
@@ -241,7 +198,7 @@ spec:
     sysctls: [{name: net.ipv4.ip_local_reserved_ports, value: '1024'}]
   containers: [{name: c, image: nginx}]
 ";
-    let dir = scratch("sysctl", &[("pod.yaml", pod)]);
+    let dir = Scratch::with(&[("pod.yaml", pod)]);
     let report = recommend_in(&dir, &["pod.yaml", "--format", "json"]).json();
     let pod = workload(&report, "Pod", "sysctl");
     assert_eq!(pod["strictest"], "baseline");
@@ -282,7 +239,7 @@ kind: PodSecurityConfiguration
 defaults: {enforce: baseline}
 exemptions: {namespaces: [apps]}
 ";
-    let dir = scratch("replicas", &[("web.yaml", &text), ("config.yaml", config)]);
+    let dir = Scratch::with(&[("web.yaml", &text), ("config.yaml", config)]);
     let report = recommend_in(
         &dir,
         &["web.yaml", "--config", "config.yaml", "--format", "json"],
@@ -308,10 +265,7 @@ fn unreadable_inputs_are_named_and_exit_2() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no/such/file.yaml"), "{}", run.stderr);
 
-    let dir = scratch(
-        "bad-config",
-        &[("pod.yaml", SECCOMP_ONLY), ("config.yaml", "kind: Nope\n")],
-    );
+    let dir = Scratch::with(&[("pod.yaml", SECCOMP_ONLY), ("config.yaml", "kind: Nope\n")]);
     let run = recommend_in(&dir, &["pod.yaml", "--config", "config.yaml"]);
     assert_eq!(run.code, 2);
     assert!(
@@ -323,7 +277,7 @@ fn unreadable_inputs_are_named_and_exit_2() {
 
 #[test]
 fn output_goes_to_a_file() {
-    let dir = scratch("output", &[("pod.yaml", SECCOMP_ONLY)]);
+    let dir = Scratch::with(&[("pod.yaml", SECCOMP_ONLY)]);
     let run = recommend_in(&dir, &["pod.yaml", "-o", "out.json", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());

@@ -1,9 +1,6 @@
 //! `podsec whatif`: the API server's answer to a namespace relabel, byte for byte, then the
 //! full report.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use podsec_admission::config::{AdmissionConfig, load};
 use podsec_admission::decode::PodTemplate;
 use podsec_admission::review::decode_review;
@@ -12,40 +9,9 @@ use podsec_manifest::Entry;
 use podsec_policy::Version;
 use podsec_policy::defaults::apply_cluster_defaults;
 use serde_json::{Value, json};
+use support::{Scratch, podsec, root};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `podsec <args>` from the project root, without `PODSEC_*` variables.
-fn podsec(args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PODSEC_") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("podsec runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-    }
-}
-
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr))
-}
+mod support;
 
 const DEMO: &str = "snapshots/demo-cluster.yaml";
 
@@ -178,7 +144,7 @@ fn bounded_part_is_the_engines_namespace_update_response() {
             "pod-security.kubernetes.io/enforce-version": "v1.30",
         }),
     );
-    let report = json_of(&run);
+    let report = run.json();
     assert_eq!(report["namespaces"][0]["apiServer"]["kubectl"], expected);
 }
 
@@ -227,7 +193,7 @@ fn demo_cluster_shop_restricted() {
         "json",
         DEMO,
     ]);
-    let report = json_of(&run);
+    let report = run.json();
     // The scaled-to-zero Deployment has no pods: the API server never sees it.
     let legacy = report["namespaces"][0]["results"]
         .as_array()
@@ -248,7 +214,8 @@ fn demo_cluster_all_namespaces() {
     insta::assert_snapshot!("whatif_all_baseline_text", run.stdout);
 
     // Exempt namespaces are left alone, and said so.
-    let dir = scratch("exempt");
+    let scratch = Scratch::new();
+    let dir = scratch.path();
     let config = dir.join("config.yaml");
     std::fs::write(
         &config,
@@ -270,7 +237,7 @@ exemptions: {namespaces: [kube-system, monitoring]}
         "json",
         DEMO,
     ]);
-    let report = json_of(&run);
+    let report = run.json();
     let skipped: Vec<&str> = report["skipped"]
         .as_array()
         .unwrap()
@@ -302,16 +269,10 @@ fn loosening_checks_no_pod_and_exits_zero() {
         DEMO,
     ]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    let ns = &json_of(&run)["namespaces"][0];
+    let ns = &run.json()["namespaces"][0];
     assert_eq!(ns["apiServer"]["podsListed"], false);
     assert_eq!(ns["apiServer"]["kubectl"], "namespace/payments labeled\n");
     assert_eq!(ns["summary"]["enforce"], 0);
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podsec-whatif-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("test data");
-    dir
 }
 
 #[test]
@@ -325,7 +286,8 @@ fn pods_past_the_budget_are_reported() {
             "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i:04}, namespace: big}}\nspec: {{hostNetwork: true, containers: [{{name: c, image: i}}]}}\n"
         ));
     }
-    let dir = scratch("budget");
+    let scratch = Scratch::new();
+    let dir = scratch.path();
     let file = dir.join("big.yaml");
     std::fs::write(&file, &text).unwrap();
     let run = podsec(&[
@@ -339,7 +301,7 @@ fn pods_past_the_budget_are_reported() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 1);
-    let ns = &json_of(&run)["namespaces"][0];
+    let ns = &run.json()["namespaces"][0];
     let kubectl = ns["apiServer"]["kubectl"].as_str().unwrap();
     assert!(
         kubectl.starts_with(
@@ -368,7 +330,6 @@ fn pods_past_the_budget_are_reported() {
     assert_eq!(past.len(), 10);
     assert_eq!(past[0], "p3000");
     assert_eq!(ns["summary"]["enforceUnseenByApiServer"], 10);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Upstream's recorded namespace UPDATE reviews (`golden/admission/reviews.jsonl`), replayed
@@ -381,7 +342,8 @@ fn recorded_namespace_updates() {
     let golden = corpus.join("golden/admission");
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(golden.join("state.json")).unwrap()).unwrap();
-    let dir = scratch("golden");
+    let scratch = Scratch::new();
+    let dir = scratch.path();
     let mut replayed = 0;
     for line in std::fs::read_to_string(golden.join("reviews.jsonl"))
         .unwrap()
@@ -447,7 +409,7 @@ fn recorded_namespace_updates() {
         ]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = podsec(&refs);
-        let report = json_of(&run);
+        let report = run.json();
         let response = &report["namespaces"][0]["apiServer"]["response"];
         let expected = &recorded["response"];
         assert_eq!(response["allowed"], expected["allowed"], "{args:?}");
@@ -459,7 +421,6 @@ fn recorded_namespace_updates() {
         replayed += 1;
     }
     assert!(replayed >= 5, "only {replayed} recorded updates replayed");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -498,7 +459,8 @@ metadata:
   ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: site-old, uid: rs0, controller: true}]
 spec: {hostNetwork: true, containers: [{name: c, image: i}]}
 ";
-    let dir = scratch("older");
+    let scratch = Scratch::new();
+    let dir = scratch.path();
     let file = dir.join("web.yaml");
     std::fs::write(&file, text).expect("write");
     let run = podsec(&[
@@ -511,9 +473,8 @@ spec: {hostNetwork: true, containers: [{name: c, image: i}]}
         "json",
         file.to_str().expect("UTF-8 path"),
     ]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    let ns = &json_of(&run)["namespaces"][0];
+    let ns = &run.json()["namespaces"][0];
     let results = ns["results"].as_array().expect("results");
     assert_eq!(results.len(), 1, "{results:?}");
     assert_eq!(results[0]["name"], "site-old-x1");
