@@ -1,7 +1,7 @@
-//! Hot reload: the `--config` file and the TLS certificate/key are polled (content compared,
-//! so symlink swaps of Kubernetes ConfigMap and Secret volumes are seen) and applied when they
-//! change. A new file that does not load is rejected with an error log and the reload-error
-//! metric; the previous configuration or certificate stays in force.
+//! Hot reload: the `--config` file, the `--policy` file and the TLS certificate/key are
+//! polled (content compared, so symlink swaps of Kubernetes ConfigMap and Secret volumes are
+//! seen) and applied when they change. A new file that does not load is rejected with an error log and the reload-error
+//! metric; the previous configuration, policy or certificate stays in force.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,27 +75,19 @@ pub async fn watch_config<N, P>(
     N: NamespaceGetter + 'static,
     P: PodLister + 'static,
 {
-    let metrics: Metrics = state.metrics().clone();
-    let read_metrics = metrics.clone();
-    let shown = path.display().to_string();
-    let read_path = shown.clone();
-    poll(
-        vec![path.clone()],
+    let metrics = state.metrics().clone();
+    let file = WatchedFile {
+        path,
+        what: "configuration",
+        source: ReloadSource::Config,
+    };
+    file.watch(
+        metrics,
         interval,
-        vec![initial],
-        move |contents| match config_from_bytes(&contents[0], &path) {
-            Ok(config) => {
-                state.set_config(config);
-                tracing::info!(path = %shown, "configuration reloaded");
-            }
-            Err(err) => {
-                metrics.record_reload_error(ReloadSource::Config);
-                tracing::error!(path = %shown, error = %err, "configuration reload rejected; the previous configuration stays in force");
-            }
-        },
-        move |err| {
-            read_metrics.record_reload_error(ReloadSource::Config);
-            tracing::error!(path = %read_path, error = %err, "configuration file unreadable; the previous configuration stays in force");
+        initial,
+        config_from_bytes,
+        move |config| {
+            state.set_config(config);
         },
     )
     .await;
@@ -113,30 +105,67 @@ pub async fn watch_policy<N, P>(
     N: NamespaceGetter + 'static,
     P: PodLister + 'static,
 {
-    let metrics: Metrics = state.metrics().clone();
-    let read_metrics = metrics.clone();
-    let shown = path.display().to_string();
-    let read_path = shown.clone();
-    poll(
-        vec![path.clone()],
+    let metrics = state.metrics().clone();
+    let file = WatchedFile {
+        path,
+        what: "policy",
+        source: ReloadSource::Policy,
+    };
+    file.watch(
+        metrics,
         interval,
-        vec![initial],
-        move |contents| match crate::policy::policy_from_bytes(&contents[0], &path) {
-            Ok(policy) => {
-                crate::policy::apply(&state, policy);
-                tracing::info!(path = %shown, "policy reloaded");
-            }
-            Err(err) => {
-                metrics.record_reload_error(ReloadSource::Policy);
-                tracing::error!(path = %shown, error = %err, "policy reload rejected; the previous policy stays in force");
-            }
-        },
-        move |err| {
-            read_metrics.record_reload_error(ReloadSource::Policy);
-            tracing::error!(path = %read_path, error = %err, "policy file unreadable; the previous policy stays in force");
-        },
+        initial,
+        crate::policy::policy_from_bytes,
+        move |policy| crate::policy::apply(&state, policy),
     )
     .await;
+}
+
+/// One file whose contents, once loaded, replace what the server runs with.
+struct WatchedFile {
+    path: PathBuf,
+    /// What it holds, in logs: `configuration`, `policy`.
+    what: &'static str,
+    /// Its label on the reload-error metric.
+    source: ReloadSource,
+}
+
+impl WatchedFile {
+    /// Polls the file; a new content that `load`s is handed to `apply`, one that does not
+    /// (or an unreadable file) is logged and counted, and the previous one stays in force.
+    async fn watch<T, E: std::fmt::Display>(
+        self,
+        metrics: Metrics,
+        interval: Duration,
+        initial: Vec<u8>,
+        load: impl Fn(&[u8], &Path) -> Result<T, E> + Send,
+        mut apply: impl FnMut(T) + Send,
+    ) {
+        let WatchedFile { path, what, source } = self;
+        let read_metrics = metrics.clone();
+        let shown = path.display().to_string();
+        let read_path = shown.clone();
+        poll(
+            vec![path.clone()],
+            interval,
+            vec![initial],
+            move |contents| match load(&contents[0], &path) {
+                Ok(loaded) => {
+                    apply(loaded);
+                    tracing::info!(path = %shown, "{what} reloaded");
+                }
+                Err(err) => {
+                    metrics.record_reload_error(source);
+                    tracing::error!(path = %shown, error = %err, "{what} reload rejected; the previous {what} stays in force");
+                }
+            },
+            move |err| {
+                read_metrics.record_reload_error(source);
+                tracing::error!(path = %read_path, error = %err, "{what} file unreadable; the previous {what} stays in force");
+            },
+        )
+        .await;
+    }
 }
 
 /// Watches the certificate and key files: a valid new pair is served from the next
