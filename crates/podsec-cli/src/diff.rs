@@ -16,7 +16,6 @@
 //! error (every readable object is still compared and reported).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -518,13 +517,9 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     let report = compare(&inventory, &registry, &config, args);
     let text = match args.format {
         OutputFormat::Text => render_text(&report),
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&report)?;
-            json.push('\n');
-            json
-        }
+        OutputFormat::Json => crate::output::json(&report)?,
     };
-    write_stdout(&text)?;
+    crate::output::write(None, &text)?;
     Ok(if report.summary.errors > 0 {
         2
     } else if report.summary.newly_denied > 0 {
@@ -532,17 +527,6 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
-}
-
-/// Writes to standard output; a closed pipe is not an error.
-pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("writing the report")
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Shared by the adoption commands: an `Arc`'d registry.

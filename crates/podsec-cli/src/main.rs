@@ -10,6 +10,7 @@ mod fix;
 mod input;
 mod inventory;
 mod namespace_mode;
+mod output;
 mod plan;
 mod psp;
 mod recommend;

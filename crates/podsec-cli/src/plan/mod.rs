@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::inventory::SourceArgs;
 use crate::recommend::analysis::{Change, NamespaceResult, Offender, offenders};
-use crate::recommend::{Prepared, prepare, report_problems, write_output};
+use crate::recommend::{Prepared, prepare, report_problems};
 
 /// `podsec plan`'s flags.
 #[derive(Debug, Args)]
@@ -473,14 +473,10 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<u8> {
     let plan = build(&prepared);
     let out = match args.format {
         Format::Text => text::render(&plan),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(&plan, &prepared))?;
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::output::json(&to_json(&plan, &prepared))?,
         Format::Html => html::render(&plan, &prepared),
     };
-    write_output(args.output.as_deref(), &out)?;
+    crate::output::write(args.output.as_deref(), &out)?;
     Ok(if report_problems(&prepared.inventory) {
         2
     } else {

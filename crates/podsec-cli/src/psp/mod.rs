@@ -395,12 +395,8 @@ pub fn run(args: &PspArgs) -> anyhow::Result<u8> {
     let report = report(&inventory, &registry);
     let text = match args.format {
         OutputFormat::Text => render_text(&report),
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&report)?;
-            json.push('\n');
-            json
-        }
+        OutputFormat::Json => crate::output::json(&report)?,
     };
-    crate::diff::write_stdout(&text)?;
+    crate::output::write(None, &text)?;
     Ok(if report.problems.is_empty() { 0 } else { 2 })
 }

@@ -4,7 +4,6 @@
 pub mod analysis;
 mod text;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -98,22 +97,6 @@ pub fn report_problems(inventory: &Inventory) -> bool {
     !inventory.problems.is_empty()
 }
 
-/// Writes `text` to `output`, or standard output.
-pub fn write_output(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
-    match output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.context("writing standard output"),
-            }
-        }
-    }
-}
-
 /// The JSON report.
 pub fn to_json(prepared: &Prepared) -> serde_json::Value {
     let analysis = &prepared.analysis;
@@ -140,13 +123,9 @@ pub fn run(args: &RecommendArgs) -> anyhow::Result<u8> {
     let prepared = prepare(&args.source, args.config.as_deref())?;
     let out = match args.format {
         Format::Text => text::render(&prepared),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(&prepared))?;
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::output::json(&to_json(&prepared))?,
     };
-    write_output(args.output.as_deref(), &out)?;
+    crate::output::write(args.output.as_deref(), &out)?;
     Ok(if report_problems(&prepared.inventory) {
         2
     } else {

@@ -674,13 +674,9 @@ pub fn run(args: &WhatifArgs) -> anyhow::Result<u8> {
     let report = report(&inventory, &registry, &config, args)?;
     let text = match args.format {
         OutputFormat::Text => render_text(&report),
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&report)?;
-            json.push('\n');
-            json
-        }
+        OutputFormat::Json => crate::output::json(&report)?,
     };
-    crate::diff::write_stdout(&text)?;
+    crate::output::write(None, &text)?;
     let rejected = report
         .namespaces
         .iter()
